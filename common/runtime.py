@@ -1,0 +1,45 @@
+"""Cold start: read the settings, install logging and error tracking, once.
+
+Each function's `main.py` calls `boot()` at import, which is the cold start
+of its instance. A bad setting raises `SettingsError` there, so the instance
+never serves with a half-understood configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from common.logs import configure_logging, get_logger
+from common.settings import Settings, get_settings, load_settings, set_settings
+
+log = get_logger(__name__)
+
+_booted = False
+# Extra start-up steps registered by other modules (error tracking, guards).
+_start_hooks: list[Callable[[Settings], None]] = []
+
+
+def on_boot(hook: Callable[[Settings], None]) -> None:
+    if hook not in _start_hooks:
+        _start_hooks.append(hook)
+
+
+def boot(required_secrets: Iterable[str] = ()) -> Settings:
+    """Load settings and set up the process; later calls return the same settings."""
+    global _booted
+    if _booted:
+        return get_settings()
+    settings = load_settings(required_secrets=required_secrets)
+    set_settings(settings)
+    configure_logging(settings)
+    for hook in _start_hooks:
+        hook(settings)
+    _booted = True
+    return settings
+
+
+def reset() -> None:
+    """Forget the boot so the next `boot()` reads the environment again (tests)."""
+    global _booted
+    _booted = False
+    set_settings(None)

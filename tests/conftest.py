@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh configuration per test and captured log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common import context, runtime
+from common.logs import configure_logging
+from common.settings import Settings
+
+
+class LogCapture:
+    """The JSON lines the product wrote, parsed."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        raw = self.stream.getvalue().splitlines()
+        return [json.loads(line) for line in raw if line.strip()]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line.get("event") == name]
+
+    def one(self, name: str) -> dict[str, Any]:
+        found = self.events(name)
+        assert len(found) == 1, f"expected one {name!r} line, got {len(found)}: {found}"
+        return found[0]
+
+
+@pytest.fixture
+def configure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Callable[..., tuple[Settings, LogCapture]]]:
+    """Boot the product with these environment variables and JSON logs captured."""
+
+    def apply(**env: str) -> tuple[Settings, LogCapture]:
+        for name in list(_PRODUCT_VARIABLES):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("ENVIRONMENT", "test")
+        monkeypatch.setenv("LOG_FORMAT", "json")
+        monkeypatch.setenv("STORE", f"sqlite:///{tmp_path / 'store.db'}")
+        monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        runtime.reset()
+        settings = runtime.boot()
+        capture = LogCapture()
+        configure_logging(settings, stream=capture.stream)
+        return settings, capture
+
+    yield apply
+    runtime.reset()
+    context.clear()
+
+
+_PRODUCT_VARIABLES = (
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "LOG_MESSAGE_BODIES",
+    "SERVICE_NAME",
+    "ENVIRONMENT",
+    "PUBLIC_BASE_URL",
+    "TRUSTED_PROXY_COUNT",
+    "GOOGLE_CLOUD_PROJECT",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WEBHOOK_SHARED_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "SENTRY_DSN",
+    "ALERT_TOPIC",
+    "FAULT_INJECTION_ROUTES",
+    "MAX_BODY_BYTES",
+)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+
+from tests.builders import TwilioRequest
+from tests.runtime import running_server
+
+
+def test_local_runtime_serves_signed_twilio_webhooks_as_a_real_process(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "server.log"
+    env = {
+        "LOG_FORMAT": "json",
+        "STORE": f"sqlite:///{tmp_path / 'store.db'}",
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+
+    with running_server(env, log_path) as base_url:
+        twilio = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound")
+        twilio.base_url = base_url
+        unsigned = requests.post(twilio.url, **twilio.kwargs(), timeout=10)
+        signed = requests.post(twilio.url, **twilio.signed().kwargs(), timeout=10)
+
+    lines = [
+        json.loads(line)
+        for line in log_path.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    completed = [line for line in lines if line["event"] == "request_completed"]
+    assert unsigned.status_code == 403
+    assert signed.status_code != 403
+    assert signed.headers["Content-Type"].startswith("text/xml")
+    assert len(completed) == 2  # /healthz is answered by the runtime, not logged
+    assert completed[-1]["message_sid"] == twilio.field("MessageSid")
+    assert any(line["event"] == "twilio_signature_rejected" for line in lines)

@@ -1,0 +1,98 @@
+"""The local runtime: every HTTP function at its public path on one port.
+
+    python -m tools.serve [--host 127.0.0.1] [--port 8080]
+
+It serves what production serves, one process instead of one service per
+function, on the embedded defaults (SQLite store, offline assistant, local
+outbox). `GET /healthz` answers when it is ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Request
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Response
+
+from common import context, errors
+from common.http import HttpFunction, error_response, json_response
+from common.runtime import boot
+from common.settings import SettingsError
+
+HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def load_functions(names: Iterable[str] = HTTP_FUNCTIONS) -> list[HttpFunction]:
+    functions = []
+    for name in names:
+        module = importlib.import_module(f"functions.{name}.main")
+        functions.append(module.app)
+    return functions
+
+
+def build_app(functions: list[HttpFunction]) -> WsgiApp:
+    """One WSGI app dispatching each request to the function owning its path."""
+    mounts = sorted(
+        (
+            (prefix, function)
+            for function in functions
+            for prefix in function.prefixes()
+        ),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+
+    def application(
+        environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        path = request.path.rstrip("/") or "/"
+        if path == "/healthz":
+            response: Response = json_response({"status": "ok"})
+        else:
+            response = _dispatch(request, path, mounts)
+        return response(environ, start_response)
+
+    return application
+
+
+def _dispatch(
+    request: Request, path: str, mounts: list[tuple[str, HttpFunction]]
+) -> Response:
+    for prefix, function in mounts:
+        if path == prefix or path.startswith(prefix + "/"):
+            return function(request)
+    context.bind_request(request.headers)
+    try:
+        return error_response("api", errors.NotFound(f"No function serves {path}"))
+    finally:
+        context.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: PORT or 8080")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = boot()
+        app = build_app(load_functions())
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    port = args.port or settings.port
+    print(f"Serving every function on http://{args.host}:{port}", file=sys.stderr)
+    run_simple(args.host, port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
