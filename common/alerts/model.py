@@ -44,7 +44,7 @@ class Alert:
 
     @classmethod
     def from_message(cls, payload: dict[str, Any]) -> Alert:
-        """Rebuild an alert the functions published; raises ValueError if it is not one."""
+        """Rebuild a published alert; raises ValueError if it is not one."""
         if payload.get("schema") != ALERT_SCHEMA:
             raise ValueError("not an alert published by the functions")
         fields = {key: value for key, value in payload.items() if key != "schema"}
