@@ -19,7 +19,6 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Mapping
 from typing import Any, TextIO
 
 from common import context
@@ -114,16 +113,16 @@ def get_logger(name: str) -> EventLogger:
     return EventLogger(name)
 
 
-def _clean_value(key: str, value: Any, keep_bodies: bool) -> Any:
-    if isinstance(value, str):
-        if key in TEXT_FIELDS and not keep_bodies:
-            return f"<{len(value)} chars>"
-        return mask_text(value)
-    if isinstance(value, Mapping):
-        return {k: _clean_value(k, v, keep_bodies) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean_value(key, item, keep_bodies) for item in value]
-    return value
+def _without_texts(fields: dict[str, Any], keep_bodies: bool) -> dict[str, Any]:
+    """Replace message texts by their length unless the operator opted in."""
+    if keep_bodies or TEXT_FIELDS.isdisjoint(fields):
+        return fields
+    cleaned = dict(fields)
+    for key in TEXT_FIELDS.intersection(fields):
+        value = cleaned[key]
+        if isinstance(value, str):
+            cleaned[key] = f"<{len(value)} chars>"
+    return cleaned
 
 
 class _Formatter(logging.Formatter):
@@ -136,8 +135,7 @@ class _Formatter(logging.Formatter):
 
     def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
         raw: dict[str, Any] = getattr(record, "fields", None) or {}
-        keep = self._keep_bodies
-        return {key: _clean_value(key, value, keep) for key, value in raw.items()}
+        return _without_texts(raw, self._keep_bodies)
 
     def _event(self, record: logging.LogRecord) -> str:
         event = getattr(record, "event", None)
@@ -145,7 +143,7 @@ class _Formatter(logging.Formatter):
 
     def _traceback(self, record: logging.LogRecord) -> str | None:
         if record.exc_info:
-            return mask_text(self.formatException(record.exc_info))
+            return self.formatException(record.exc_info)
         return None
 
 
@@ -154,7 +152,7 @@ class JsonFormatter(_Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         ctx = context.current()
-        message = mask_text(record.getMessage())
+        message = record.getMessage()
         stack = self._traceback(record)
         if stack:
             message = f"{message}\n{stack}"
@@ -188,7 +186,8 @@ class JsonFormatter(_Formatter):
             entry["message"] = message[:2000] + " [truncated]"
             entry = {k: v for k, v in entry.items() if not isinstance(v, (dict, list))}
             line = json.dumps(entry, ensure_ascii=False, default=str)
-        return line
+        # One pass over the finished line masks every phone number, nested or not.
+        return mask_text(line)
 
 
 class PlainFormatter(_Formatter):
@@ -211,18 +210,23 @@ class PlainFormatter(_Formatter):
                 value if isinstance(value, str) else json.dumps(value, default=str)
             )
             parts.append(f"{key}={rendered}")
-        message = mask_text(record.getMessage())
-        line = " ".join(str(part) for part in parts) + " | " + message
+        line = " ".join(str(part) for part in parts) + " | " + record.getMessage()
         stack = self._traceback(record)
         if stack:
             line = f"{line} | {stack}"
-        return line.replace("\r", "\\r").replace("\n", "\\n")
+        return mask_text(line.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+_second_cache: tuple[int, str] = (-1, "")
 
 
 def _rfc3339(created: float) -> str:
-    seconds = time.gmtime(created)
-    millis = int((created % 1) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", seconds) + f".{millis:03d}Z"
+    """UTC time with milliseconds; the whole-second part is cached."""
+    global _second_cache
+    whole = int(created)
+    if _second_cache[0] != whole:
+        _second_cache = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second_cache[1]}.{int((created - whole) * 1000):03d}Z"
 
 
 _HANDLER_MARK = "_ai_telephony_handler"
