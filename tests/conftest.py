@@ -13,6 +13,7 @@ import pytest
 from common import context, runtime
 from common.logs import configure_logging
 from common.settings import Settings
+from common.store import reset_store
 
 
 class LogCapture:
@@ -50,6 +51,7 @@ def configure(
         monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
         for name, value in env.items():
             monkeypatch.setenv(name, value)
+        reset_store()
         runtime.reset()
         settings = runtime.boot()
         capture = LogCapture()
@@ -57,6 +59,7 @@ def configure(
         return settings, capture
 
     yield apply
+    reset_store()
     runtime.reset()
     context.clear()
 
@@ -77,4 +80,8 @@ _PRODUCT_VARIABLES = (
     "ALERT_TOPIC",
     "FAULT_INJECTION_ROUTES",
     "MAX_BODY_BYTES",
+    "STORE_CACHE_SECONDS",
+    "DEMO_PHONE_NUMBER",
+    "DEMO_API_KEY",
+    "FIRESTORE_EMULATOR_HOST",
 )
