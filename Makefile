@@ -30,6 +30,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Benchmarks need wrk as the load generator; figures are ratios to baselines
+# measured in the same run (see docs/benchmarks.md).
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y --no-install-recommends wrk)
+	$(BIN)/python -m bench --write docs/benchmarks.md
+
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
