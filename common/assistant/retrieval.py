@@ -1,0 +1,108 @@
+"""Finding the knowledge-base entry that answers a question.
+
+BM25 over each entry's question, topic and answer, with a guard against weak
+matches: an entry is returned only when it contains at least half of the
+question's informative words, weighted by how rare each word is across the
+knowledge base. Below that the assistant says it does not know rather than
+answering a different question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from common.store import KnowledgeEntry
+
+MIN_COVERAGE = 0.5
+_K1 = 1.2
+_B = 0.75
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# Words that say nothing about what is asked, whichever business it is.
+_STOPWORD_TEXT = """
+a about also am an and any anyone anything anywhere are as at be been but by
+can could did do does doing for from get got had has have hello hey hi how i
+i'd i'll i'm if in is it it's its just know let like many me might much my need
+of ok okay on or our please should so some something somewhere tell than thanks
+that that's the their them then there there's these they this to us want was we
+we're were what what's when where which who why will with would yes you you're
+your yours
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: KnowledgeEntry
+    score: float
+    coverage: float
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The informative words of `text`, lower-cased and lightly stemmed."""
+    words = _WORD.findall(text.lower().replace("\u2019", "'"))
+    return [_stem(word) for word in words if word not in _STOPWORDS]
+
+
+def _document(entry: KnowledgeEntry) -> list[str]:
+    parts: Iterable[str | None] = (entry.question, entry.topic, entry.answer)
+    return tokens(" ".join(part for part in parts if part))
+
+
+def rank(entries: Sequence[KnowledgeEntry], query: str) -> list[Match]:
+    """Every entry sharing a word with `query`, best first."""
+    terms = set(tokens(query))
+    if not terms or not entries:
+        return []
+
+    documents = [_document(entry) for entry in entries]
+    average_length = sum(len(doc) for doc in documents) / len(documents) or 1.0
+    frequency = Counter(term for doc in documents for term in set(doc))
+    total = len(documents)
+    idf = {
+        term: math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))
+        for term in terms
+    }
+    weight = sum(idf.values())
+
+    matches: list[Match] = []
+    for entry, doc in zip(entries, documents, strict=True):
+        counts = Counter(doc)
+        shared = [term for term in terms if counts[term]]
+        if not shared:
+            continue
+        norm = _K1 * (1 - _B + _B * len(doc) / average_length)
+        score = sum(
+            idf[term] * counts[term] * (_K1 + 1) / (counts[term] + norm)
+            for term in shared
+        )
+        coverage = sum(idf[term] for term in shared) / weight
+        matches.append(Match(entry, score, coverage))
+    return sorted(matches, key=lambda match: (-match.score, -match.coverage))
+
+
+def best_match(
+    entries: Sequence[KnowledgeEntry],
+    query: str,
+    min_coverage: float = MIN_COVERAGE,
+) -> Match | None:
+    """The entry that answers `query`, or None when none does well enough."""
+    for match in rank(entries, query):
+        if match.coverage >= min_coverage:
+            return match
+    return None
