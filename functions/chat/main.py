@@ -1,8 +1,9 @@
 """chat: the receptionist for a business's own server and its website widget.
 
-`POST /v1/chat` is the server-to-server JSON API (`X-API-Key`); `/v1/widget`
-serves the embeddable script and the browser endpoints (publishable key plus
-an allowed `Origin`). Deployed with `--entry-point=chat`.
+`POST /v1/chat` is the server-to-server JSON API (`X-API-Key`). `GET
+/v1/widget.js` serves the embeddable script; `POST /v1/widget/messages` is
+what it calls from browsers (publishable key plus an allowed `Origin`). The
+contract is `docs/openapi.yaml`. Deployed with `--entry-point=chat`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import errors
+from common import errors, widget
 from common.http import HttpFunction
 from common.runtime import boot
 
@@ -25,13 +26,15 @@ def chat_turn(request: Request) -> Response:
     )
 
 
-@app.route("/v1/widget", methods=("GET", "POST", "OPTIONS"), caller="widget")
-@app.route(
-    "/v1/widget/<path:rest>", methods=("GET", "POST", "OPTIONS"), caller="widget"
-)
-def widget(request: Request, rest: str = "") -> Response:
+@app.route(widget.SCRIPT_PATH, methods=("GET",), caller="widget")
+def widget_script(request: Request) -> Response:
+    return widget.script_response(request)
+
+
+@app.route("/v1/widget/messages", methods=("POST", "OPTIONS"), caller="widget")
+def widget_message(request: Request) -> Response:
     raise errors.NotImplementedYet(
-        "The widget is not built yet", reason="widget pending"
+        "The widget endpoints are not built yet", reason="widget pending"
     )
 
 
