@@ -36,16 +36,6 @@ class LogCapture:
         return found[0]
 
 
-@pytest.fixture(scope="session")
-def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Firestore emulator for the whole run; yields its host:port."""
-    from tests.emulators import running_emulator
-
-    log_path = tmp_path_factory.mktemp("emulators") / "firestore.log"
-    with running_emulator("firestore", log_path) as host_port:
-        yield host_port
-
-
 @pytest.fixture
 def configure(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -94,4 +84,12 @@ _PRODUCT_VARIABLES = (
     "DEMO_PHONE_NUMBER",
     "DEMO_API_KEY",
     "FIRESTORE_EMULATOR_HOST",
+    "RUNBOOK_BASE_URL",
+    "ALERT_REPEAT_INTERVAL_SECONDS",
+    "ALERT_PAGERDUTY_ROUTING_KEY",
+    "ALERT_PAGERDUTY_EVENTS_URL",
+    "ALERT_SLACK_WEBHOOK_URL",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_WEBHOOK_SECRET",
+    "ALERT_ROUTING_FILE",
 )

@@ -5,21 +5,34 @@ deployed with `--entry-point=alert_router`.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import functions_framework
 
-from common.logs import get_logger
+from common import context
+from common.alerts.router import handle_event
 from common.runtime import boot
 
 boot()
-log = get_logger(__name__)
 
 
 @functions_framework.cloud_event
 def alert_router(cloud_event: Any) -> None:
-    log.warning(
-        "alert_router_pending",
-        "alert routing is not built yet; the message is acknowledged and dropped",
-        status=501,
-    )
+    """Decode the `messagePublished` event and route the alert it carries.
+
+    Raises only when a destination failed in a way a redelivery can fix.
+    """
+    try:
+        handle_event(cloud_event.data)
+    finally:
+        _flush_error_tracking()
+        context.clear()
+
+
+def _flush_error_tracking() -> None:
+    try:
+        tracking = importlib.import_module("common.tracking")
+    except ImportError:
+        return
+    tracking.flush()

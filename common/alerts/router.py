@@ -1,0 +1,491 @@
+"""From an alert to the people on call: once, where the operator routes it.
+
+Two ways in. `handle_message` takes a Pub/Sub message (the alerts topic,
+fed by the functions and by Cloud Monitoring); `handle_alert` takes an alert
+raised in this process when no topic is configured (`ALERT_TOPIC` unset).
+
+For each alert, in order:
+
+1. Test notifications from Cloud Monitoring go to the test route only (the
+   outbox and a log line) and page nobody.
+2. An active silence covering the alert stops it (`alert_silenced`).
+3. Deduplication, in the store so every instance agrees: a firing alert
+   whose dedup key already went out within `ALERT_REPEAT_INTERVAL_SECONDS`
+   is suppressed (`alert_suppressed`); a resolution goes out once per
+   episode. A resolution for a key never seen (its state expired, or the
+   firing came before the router) also goes out once: PagerDuty ignores a
+   resolve it cannot match, and dropping it could leave an incident open.
+4. Routing picks the destinations; each gets the alert (`alert_sent`).
+5. A destination that still fails after its retries logs
+   `notification_failed`, and a P1 `notification_failure` goes out through
+   the destinations that did not fail. Where a retry can help (429, 5xx,
+   timeouts) the Pub/Sub invocation then raises so that the message is
+   redelivered; destinations that already took it are not sent it again.
+
+A Pub/Sub redelivery of a message already handled does nothing; a message
+that cannot be read is logged (`alert_unreadable`) and acknowledged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from common import context
+from common.alerts.destinations import DeliveryError, deliver, record_in_outbox
+from common.alerts.model import Alert
+from common.alerts.normalize import (
+    UnreadableAlert,
+    catalogue,
+    parse_alert,
+    runbook_url,
+)
+from common.alerts.routing import RoutingError, default_routing, routing_for
+from common.alerts.silences import silence_for
+from common.logs import get_logger
+from common.settings import Settings, get_settings
+from common.store import Store, get_store
+
+log = get_logger(__name__)
+
+# Time for all deliveries of one Pub/Sub invocation, retries included; the
+# function's timeout (60 s) leaves room to record the outcome.
+PUBSUB_BUDGET_SECONDS = 45.0
+# In-process alerts are routed inside a request: keep it short.
+IN_PROCESS_BUDGET_SECONDS = 5.0
+ROUTER_SOURCE = "function:alert_router"
+
+# Store names: claims make one instance win, documents remember.
+_MESSAGES = "alert_message"
+_FIRING = "alert_firing"
+_RESOLVED = "alert_resolved"
+_EPISODES = "alert_episodes"
+_DELIVERED = "alert_deliveries"
+
+_routing_now: ContextVar[bool] = ContextVar("alert_routing_now", default=False)
+
+
+class AlertDeliveryFailed(Exception):
+    """A destination failed in a way a redelivery may fix; Pub/Sub retries."""
+
+
+@dataclass
+class _Outcome:
+    sent: list[str] = field(default_factory=list)
+    failures: list[DeliveryError] = field(default_factory=list)
+
+    @property
+    def retry_helps(self) -> bool:
+        return any(failure.retryable for failure in self.failures)
+
+
+def handle_event(event_data: Any) -> None:
+    """Route the message inside a Pub/Sub `messagePublished` CloudEvent.
+
+    `event_data` is `{"message": {"data": <base64>, "attributes": {...},
+    "messageId": ...}, "subscription": ...}`.
+    """
+    envelope = event_data if isinstance(event_data, Mapping) else {}
+    message = envelope.get("message")
+    message = message if isinstance(message, Mapping) else {}
+    message_id = message.get("messageId") or message.get("message_id")
+    message_id = str(message_id) if message_id else None
+    attributes = message.get("attributes")
+    attributes = attributes if isinstance(attributes, Mapping) else {}
+    context.bind_request({"X-Request-ID": message_id or ""})
+
+    encoded = message.get("data")
+    try:
+        if not isinstance(encoded, str):
+            raise UnreadableAlert("the event carries no message.data text")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise UnreadableAlert(f"message.data is not base64: {exc}") from exc
+    except UnreadableAlert as exc:
+        _log_unreadable(exc, message_id, 0, attributes)
+        return
+    handle_message(data, attributes, message_id)
+
+
+def handle_message(
+    data: bytes, attributes: Mapping[str, str], message_id: str | None
+) -> None:
+    """Route one Pub/Sub message from the alerts topic.
+
+    Raises `AlertDeliveryFailed` only when a redelivery can still help;
+    everything else (unreadable, suppressed, delivered) is acknowledged.
+    """
+    settings = get_settings()
+    try:
+        alert = parse_alert(data, settings.runbook_base_url)
+    except UnreadableAlert as exc:
+        _log_unreadable(exc, message_id, len(data), attributes)
+        return
+    context.update(business_id=alert.correlation.get("business_id"))
+
+    store = get_store()
+    if message_id:
+        claim = store.claim(
+            _MESSAGES,
+            message_id,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lease_seconds=PUBSUB_BUDGET_SECONDS + 15,
+        )
+        if not claim.won:
+            log.info(
+                "alert_redelivery_ignored",
+                message_id=message_id,
+                claim=claim.state,
+                alert=alert.name,
+            )
+            return
+
+    deadline = time.monotonic() + PUBSUB_BUDGET_SECONDS
+    try:
+        outcome = route(alert, store, settings, deadline, message_id)
+    except BaseException:
+        if message_id:
+            store.release_claim(_MESSAGES, message_id)
+        raise
+
+    if message_id and outcome.retry_helps:
+        store.release_claim(_MESSAGES, message_id)
+        failed = ", ".join(failure.destination for failure in outcome.failures)
+        raise AlertDeliveryFailed(
+            f"alert {alert.name} ({alert.dedup_key}) could not reach {failed}; "
+            "Pub/Sub will redeliver it"
+        )
+    if message_id:
+        store.complete_claim(_MESSAGES, message_id, {"sent": outcome.sent})
+
+
+def handle_alert(alert: Alert) -> None:
+    """Route an alert raised in this process; never raises into the caller."""
+    if _routing_now.get() and alert.name == "notification_failure":
+        # Raised by our own `notification_failed` line: the router has
+        # already sent its notice.
+        return
+    try:
+        route(
+            alert,
+            get_store(),
+            get_settings(),
+            time.monotonic() + IN_PROCESS_BUDGET_SECONDS,
+            message_id=None,
+        )
+    except Exception:
+        log.exception(
+            "alert_routing_failed",
+            "the alert could not be routed; it is only in this log",
+            **_about(alert),
+            summary=alert.summary,
+        )
+
+
+def route(
+    alert: Alert,
+    store: Store,
+    settings: Settings,
+    deadline: float,
+    message_id: str | None,
+) -> _Outcome:
+    """Decide and deliver one alert; returns what was sent and what failed."""
+    token = _routing_now.set(True)
+    try:
+        return _route(alert, store, settings, deadline, message_id)
+    finally:
+        _routing_now.reset(token)
+
+
+def _route(
+    alert: Alert,
+    store: Store,
+    settings: Settings,
+    deadline: float,
+    message_id: str | None,
+) -> _Outcome:
+    if alert.test:
+        _send_test(alert)
+        return _Outcome(sent=["test"])
+
+    now = time.time()
+    silence = silence_for(store, alert, now)
+    if silence is not None:
+        log.info(
+            "alert_silenced",
+            **_about(alert),
+            silence_id=silence.silence_id,
+            until=silence.until,
+        )
+        return _Outcome()
+
+    episode = _Episode.claim(alert, store, settings)
+    if episode is None:
+        return _Outcome()
+
+    destinations = _destinations(alert, settings)
+    outcome = _deliver_all(alert, destinations, settings, deadline, store, message_id)
+    for failure in outcome.failures:
+        _log_failure(alert, failure)
+    if outcome.failures:
+        _send_failure_notices(alert, destinations, outcome, store, settings, deadline)
+
+    if outcome.retry_helps and message_id:
+        episode.release(store)
+    else:
+        episode.complete(store, settings)
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Episode:
+    """The claim that lets exactly one instance send this firing or resolution.
+
+    Each dedup key counts episodes (a firing and its resolution). The
+    firing claim lasts the repeat interval; the resolution claim and the
+    episode counter outlive it so a resolution goes out once.
+    """
+
+    source: str
+    claim_key: str
+    dedup_key: str
+    generation: int
+    resolved: bool
+
+    @classmethod
+    def claim(cls, alert: Alert, store: Store, settings: Settings) -> _Episode | None:
+        state = store.get_document(_EPISODES, alert.dedup_key) or {}
+        generation = int(state.get("generation", 0))
+        resolving = alert.state == "resolved"
+
+        if resolving and state.get("status") == "resolved":
+            _log_suppressed(alert, "already_resolved")
+            return None
+
+        source = _RESOLVED if resolving else _FIRING
+        claim_key = f"{alert.dedup_key}#{generation}"
+        ttl = (
+            settings.idempotency_ttl_seconds
+            if resolving
+            else settings.alert_repeat_interval_seconds
+        )
+        claim = store.claim(
+            source, claim_key, ttl_seconds=ttl, lease_seconds=PUBSUB_BUDGET_SECONDS + 15
+        )
+        if not claim.won:
+            reason = {
+                (False, "done"): "repeat_interval",
+                (True, "done"): "already_resolved",
+            }.get((resolving, claim.state), "in_flight")
+            _log_suppressed(alert, reason)
+            return None
+        return cls(source, claim_key, alert.dedup_key, generation, resolving)
+
+    def complete(self, store: Store, settings: Settings) -> None:
+        store.complete_claim(self.source, self.claim_key, {"at": time.time()})
+        generation = self.generation + 1 if self.resolved else self.generation
+        store.put_document(
+            _EPISODES,
+            self.dedup_key,
+            {
+                "generation": generation,
+                "status": "resolved" if self.resolved else "firing",
+                "at": time.time(),
+            },
+            ttl_seconds=settings.idempotency_ttl_seconds,
+        )
+
+    def release(self, store: Store) -> None:
+        store.release_claim(self.source, self.claim_key)
+
+
+def _destinations(alert: Alert, settings: Settings) -> tuple[str, ...]:
+    try:
+        routing = routing_for(settings)
+    except RoutingError as exc:
+        log.error(
+            "alert_routing_invalid",
+            "the routing file is unusable; the default routes apply",
+            reason=str(exc),
+        )
+        routing = default_routing(settings)
+    destinations = routing.destinations_for(alert)
+    if not destinations:
+        log.info(
+            "alert_unrouted",
+            "no route sends this alert anywhere; it is only in this log",
+            **_about(alert),
+            summary=alert.summary,
+        )
+    return destinations
+
+
+def _deliver_all(
+    alert: Alert,
+    destinations: tuple[str, ...],
+    settings: Settings,
+    deadline: float,
+    store: Store,
+    message_id: str | None,
+) -> _Outcome:
+    outcome = _Outcome()
+    for destination in destinations:
+        receipt = f"{message_id}:{destination}" if message_id else None
+        if receipt and store.get_document(_DELIVERED, receipt) is not None:
+            log.info(
+                "alert_already_sent",
+                alert=alert.name,
+                destination=destination,
+                message_id=message_id,
+            )
+            outcome.sent.append(destination)
+            continue
+
+        try:
+            via = deliver(destination, alert, settings, deadline)
+        except DeliveryError as failure:
+            outcome.failures.append(failure)
+            continue
+
+        if receipt:
+            store.put_document(
+                _DELIVERED,
+                receipt,
+                {"at": time.time()},
+                ttl_seconds=settings.idempotency_ttl_seconds,
+            )
+        outcome.sent.append(destination)
+        log.info(
+            "alert_sent",
+            **_about(alert),
+            destination=destination,
+            via=via,
+            runbook_url=alert.runbook_url,
+        )
+    return outcome
+
+
+def _send_failure_notices(
+    alert: Alert,
+    destinations: tuple[str, ...],
+    outcome: _Outcome,
+    store: Store,
+    settings: Settings,
+    deadline: float,
+) -> None:
+    """Tell the on-call, through what still works, that a destination failed.
+
+    A notice that fails in turn is only logged: never a notice about a notice.
+    """
+    failed = {failure.destination for failure in outcome.failures}
+    for failure in outcome.failures:
+        notice = failure_notice(alert, failure, settings)
+        episode = _Episode.claim(notice, store, settings)
+        if episode is None:
+            continue
+
+        routed = _destinations(notice, settings)
+        others = [name for name in (*routed, *destinations) if name not in failed]
+        notice_outcome = _deliver_all(
+            notice, tuple(dict.fromkeys(others)), settings, deadline, store, None
+        )
+        for notice_failure in notice_outcome.failures:
+            _log_failure(notice, notice_failure)
+        if not others:
+            log.error(
+                "notification_failure_unsent",
+                "no other destination is left to report the failure through",
+                alert=alert.name,
+                destination=failure.destination,
+            )
+        episode.complete(store, settings)
+
+
+def failure_notice(alert: Alert, failure: DeliveryError, settings: Settings) -> Alert:
+    """The P1 `notification_failure` saying `alert` did not reach a destination."""
+    entry = catalogue()["notification_failure"]
+    reason = failure.reason[:300]
+    return Alert(
+        name="notification_failure",
+        severity="P0" if entry["severity"] == "P0" else "P1",
+        state="firing",
+        summary=entry["summary"].format(
+            kind="alert", destination=failure.destination, reason=reason
+        ),
+        runbook_url=runbook_url(entry["runbook_anchor"], settings.runbook_base_url),
+        dedup_key=f"notification_failure:alert:{failure.destination}",
+        source=ROUTER_SOURCE,
+        started_at=time.time(),
+        labels={"kind": "alert", "destination": failure.destination},
+        correlation=dict(alert.correlation),
+        details={
+            "alert": alert.name,
+            "alert_severity": alert.severity,
+            "alert_dedup_key": alert.dedup_key,
+            "alert_summary": alert.summary,
+            "reason": reason,
+            "retryable": failure.retryable,
+        },
+    )
+
+
+def _send_test(alert: Alert) -> None:
+    record_in_outbox("test", alert, {"summary": alert.summary})
+    log.info(
+        "alert_test_received",
+        "test notification received; it pages nobody",
+        **_about(alert),
+        source=alert.source,
+    )
+
+
+def _log_unreadable(
+    error: UnreadableAlert,
+    message_id: str | None,
+    size: int,
+    attributes: Mapping[str, Any],
+) -> None:
+    log.error(
+        "alert_unreadable",
+        "alert message could not be read; acknowledged and dropped",
+        reason=str(error),
+        message_id=message_id,
+        size=size,
+        attributes={str(key): str(value) for key, value in attributes.items()},
+    )
+
+
+def _about(alert: Alert) -> dict[str, Any]:
+    """The fields that identify an alert on every router log line."""
+    return {
+        "alert": alert.name,
+        "severity": alert.severity,
+        "state": alert.state,
+        "dedup_key": alert.dedup_key,
+    }
+
+
+def _log_suppressed(alert: Alert, reason: str) -> None:
+    log.info(
+        "alert_suppressed",
+        **_about(alert),
+        reason=reason,
+    )
+
+
+def _log_failure(alert: Alert, failure: DeliveryError) -> None:
+    log.error(
+        "notification_failed",
+        "an alert could not be delivered",
+        kind="alert",
+        destination=failure.destination,
+        reason=failure.reason,
+        retryable=failure.retryable,
+        **_about(alert),
+    )

@@ -1,0 +1,46 @@
+"""The local outbox: what would have left the building, written to files.
+
+In development and tests, outbound SMS, owner notifications and alerts are
+appended as JSON lines to `<OUTBOX_DIR>/<channel>.jsonl` instead of reaching
+a provider, so a developer can see them and tests can assert on them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from common.settings import get_settings
+
+_lock = threading.Lock()
+
+
+def path_for(channel: str) -> Path:
+    if not channel.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(
+            f"outbox channel {channel!r} must be letters, digits, '-' or '_'"
+        )
+    return Path(get_settings().outbox_dir) / f"{channel}.jsonl"
+
+
+def write(channel: str, record: Mapping[str, Any]) -> None:
+    """Append one record (with the time it was written) to the channel."""
+    path = path_for(channel)
+    line = json.dumps({"at": time.time(), **record}, default=str)
+    with _lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def read(channel: str) -> list[dict[str, Any]]:
+    """Every record of the channel, oldest first; empty when none was written."""
+    path = path_for(channel)
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
