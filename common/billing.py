@@ -8,13 +8,14 @@ without a signature, since it was verified when it arrived.
 
 What each event does:
 
-| event | effect |
-| --- | --- |
-| `checkout.session.completed` | links the Stripe customer and subscription to the business |
-| `customer.subscription.created/updated/deleted` | sets the service status from the subscription's status |
-| `invoice.paid` | `active`; the owner is told |
-| `invoice.payment_failed` | `past_due`; the owner is told |
-| anything else, thin (`v2.core.event`) events | acknowledged and logged, nothing changes |
+- `checkout.session.completed` links the Stripe customer and subscription to
+  the business named by `client_reference_id` or `metadata.business_id`.
+- `customer.subscription.created`, `.updated`, `.deleted` set the service
+  status from the subscription's status.
+- `invoice.paid` makes the business `active`; `invoice.payment_failed` makes
+  it `past_due`.
+- Any other type, and thin (`v2.core.event`) events, are acknowledged and
+  logged; nothing changes.
 
 Stripe delivers out of order. Each subscription keeps a watermark (the
 `created` time and status of the latest event applied); an older event is
@@ -30,9 +31,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from common import context, errors, gating
+from common import context, errors
 from common.logs import get_logger
 from common.settings import Settings
 from common.signatures import (
@@ -185,11 +186,33 @@ def process(
         outcome = Outcome("ignored", event_id, event_type, detail=reason)
         return _record(store, outcome, replay_of=replay_of)
 
+    claimed = False
     try:
         claim = store.claim(SOURCE, event_id, settings.idempotency_ttl_seconds)
+        claimed = claim.won
+        if claimed:
+            outcome = handler(event, store, settings)
     except Exception as exc:
-        raise _fail(store, event_id, event_type, payload, exc, replay_of) from exc
-    if not claim.won:
+        if claimed:
+            _release(store, event_id)
+        reason = f"{type(exc).__name__}: {exc}"
+        log.exception(
+            "stripe_event_failed",
+            f"Stripe event {event_type} failed; Stripe will retry it",
+            event_id=event_id,
+            event_type=event_type,
+            reason=reason,
+        )
+        failed = Outcome("failed", event_id, event_type, detail=reason)
+        _record(store, failed, body=payload, replay_of=replay_of)
+        raise EventFailed(
+            "The event could not be applied; it will be retried", reason=reason
+        ) from exc
+
+    if not claimed:
+        earlier = claim.result or {}
+        if earlier.get("business_id"):
+            context.update(business_id=str(earlier["business_id"]))
         log.info(
             "stripe_event_duplicate",
             f"Stripe event {event_id} already {claim.state}; nothing changed",
@@ -198,20 +221,23 @@ def process(
             claim_state=claim.state,
         )
         outcome = Outcome(
-            "duplicate", event_id, event_type, detail=f"already {claim.state}"
+            "duplicate",
+            event_id,
+            event_type,
+            business_id=earlier.get("business_id"),
+            detail=f"already {claim.state}",
         )
         return _record(store, outcome, replay_of=replay_of)
 
-    try:
-        outcome = handler(event, store, settings)
-    except Exception as exc:
-        _release(store, event_id)
-        raise _fail(store, event_id, event_type, payload, exc, replay_of) from exc
-
     outcome.event_id, outcome.event_type = event_id, event_type
     store.complete_claim(SOURCE, event_id, outcome.as_dict())
+    event_name = (
+        "stripe_event_accepted"
+        if outcome.verdict == "accepted"
+        else "stripe_event_ignored"
+    )
     log.info(
-        f"stripe_event_{outcome.verdict}",
+        event_name,
         f"Stripe event {event_type} {outcome.verdict}: {outcome.detail}",
         event_id=event_id,
         event_type=event_type,
@@ -255,15 +281,13 @@ def replay(
         ) from malformed
     if dry_run:
         return Outcome(
-            delivery.verdict,
+            cast(Verdict, delivery.verdict),
             str(event["id"]),
             str(event["type"]),
             detail=f"would re-run delivery {delivery.request_id}",
             request_id=delivery.request_id,
         )
-    return process(
-        event, delivery.body, store, settings, replay_of=delivery.request_id
-    )
+    return process(event, delivery.body, store, settings, replay_of=delivery.request_id)
 
 
 # Handlers: each applies one event type and says what it did.
@@ -351,17 +375,7 @@ def _invoice_event(
     fresh = bool(settings.stripe_api_key and subscription_id)
     if settings.stripe_api_key and subscription_id:
         stripe_status = _fresh_status(settings.stripe_api_key, subscription_id)
-    outcome = _apply(event, store, business, subscription_id, stripe_status, fresh)
-    if outcome.verdict != "accepted":
-        return outcome
-
-    business = store.get_business(business.business_id) or business
-    if event["type"] == "invoice.paid":
-        kind, text = "payment_received", gating.owner_reactivation(business)
-    else:
-        kind, text = "payment_failed", gating.owner_warning(business)
-    _notify(business, kind, text, invoice)
-    return outcome
+    return _apply(event, store, business, subscription_id, stripe_status, fresh)
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -420,7 +434,6 @@ def _apply(
         stripe_status=stripe_status,
         event_id=event["id"],
     )
-    _warn_owner_on_transition(event, business)
     return Outcome(
         "accepted",
         business_id=business.business_id,
@@ -473,36 +486,6 @@ def _link_subscription(
     mark = store.get_document(SUBSCRIPTIONS, subscription_id) or {}
     mark.update(business_id=business.business_id, customer_id=customer_id)
     store.put_document(SUBSCRIPTIONS, subscription_id, mark, ttl_seconds=None)
-
-
-def _warn_owner_on_transition(event: dict[str, Any], business: Business) -> None:
-    """Subscription events tell the owner when service is warned or paused.
-
-    Invoice events notify on their own, every time.
-    """
-    if not str(event["type"]).startswith("customer.subscription."):
-        return
-    if business.status == "past_due":
-        _notify(business, "past_due", gating.owner_warning(business), _object(event))
-    elif business.status == "suspended":
-        _notify(
-            business, "suspended", gating.owner_suspension(business), _object(event)
-        )
-
-
-def _notify(business: Business, kind: str, text: str, obj: dict[str, Any]) -> None:
-    """Tell the owner; a failed notification never fails the event."""
-    from common.notify import notify_owner
-
-    details = {"stripe_object": _id_of(obj.get("id")), "kind": kind}
-    try:
-        notify_owner(business, f"billing_{kind}", text, details)
-    except Exception:
-        log.exception(
-            "owner_notification_failed",
-            f"Could not tell the owner of {business.business_id} about {kind}",
-            kind=kind,
-        )
 
 
 @functools.lru_cache(maxsize=2)
@@ -619,30 +602,6 @@ def _ignored(event: dict[str, Any], business: Business, reason: str) -> Outcome:
 
 
 # Recording.
-
-
-def _fail(
-    store: Store,
-    event_id: str,
-    event_type: str,
-    payload: bytes,
-    exc: Exception,
-    replay_of: str | None,
-) -> EventFailed:
-    reason = f"{type(exc).__name__}: {exc}"
-    log.error(
-        "stripe_event_failed",
-        f"Stripe event {event_type} failed; Stripe will retry it",
-        event_id=event_id,
-        event_type=event_type,
-        reason=reason,
-        exc_info=True,
-    )
-    outcome = Outcome("failed", event_id, event_type, detail=reason)
-    _record(store, outcome, body=payload, replay_of=replay_of)
-    return EventFailed(
-        "The event could not be applied; it will be retried", reason=reason
-    )
 
 
 def _release(store: Store, event_id: str) -> None:
