@@ -3,12 +3,17 @@
 Each function's `main.py` calls `boot()` at import, which is the cold start
 of its instance. A bad setting raises `SettingsError` there, so the instance
 never serves with a half-understood configuration.
+
+Boot is also the one place where every HTTP function gets its guards (rate
+limits, fault injection) and its alert detection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from common import guards, http, tracking
+from common.alerts import detect
 from common.logs import configure_logging, get_logger
 from common.settings import Settings, get_settings, load_settings, set_settings
 
@@ -32,6 +37,10 @@ def boot(required_secrets: Iterable[str] = ()) -> Settings:
     settings = load_settings(required_secrets=required_secrets)
     set_settings(settings)
     configure_logging(settings)
+    tracking.init(settings)
+    http.add_guard(guards.limit_client_ip)
+    http.add_guard(guards.inject_fault)
+    http.add_observer(detect.observe_request)
     for hook in _start_hooks:
         hook(settings)
     _booted = True

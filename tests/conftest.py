@@ -37,12 +37,12 @@ class LogCapture:
 
 
 @pytest.fixture(scope="session")
-def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Firestore emulator for the whole run; yields its host:port."""
+def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Pub/Sub emulator for the whole run; yields its host:port."""
     from tests.emulators import running_emulator
 
-    log_path = tmp_path_factory.mktemp("emulators") / "firestore.log"
-    with running_emulator("firestore", log_path) as host_port:
+    log_path = tmp_path_factory.mktemp("emulators") / "pubsub.log"
+    with running_emulator("pubsub", log_path, release_track="beta") as host_port:
         yield host_port
 
 
@@ -102,4 +102,16 @@ _PRODUCT_VARIABLES = (
     "ALERT_WEBHOOK_URL",
     "ALERT_WEBHOOK_SECRET",
     "ALERT_ROUTING_FILE",
+    "PUBSUB_EMULATOR_HOST",
+    "TWILIO_WEBHOOK_FAILURE_ALERT_THRESHOLD",
+    "BILLING_WEBHOOK_FAILURE_ALERT_THRESHOLD",
+    "LATENCY_ALERT_THRESHOLD_MS",
+    "LATENCY_ALERT_PATHS",
+    "RATE_LIMIT_ANOMALY_THRESHOLD_BUSINESS",
+    "RATE_LIMIT_ANOMALY_THRESHOLD_IP",
+    "RATE_LIMIT_ANOMALY_THRESHOLD_5XX",
+    "ALERT_WINDOW_SECONDS",
+    "RATE_LIMIT_WINDOW_SECONDS",
+    "SENTRY_TRACES_SAMPLE_RATE",
+    "SENTRY_RELEASE",
 )

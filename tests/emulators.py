@@ -34,13 +34,19 @@ def require_gcloud() -> str:
 
 
 @contextmanager
-def running_emulator(name: str, log_path: Path) -> Iterator[str]:
-    """Start `gcloud emulators NAME start` on a free port; yield host:port."""
+def running_emulator(
+    name: str, log_path: Path, release_track: str | None = None
+) -> Iterator[str]:
+    """Start `gcloud [TRACK] emulators NAME start` on a free port; yield host:port.
+
+    The Pub/Sub emulator is only in the beta track (`release_track="beta"`).
+    """
     gcloud = require_gcloud()
     host_port = f"127.0.0.1:{free_port()}"
+    track = [release_track] if release_track else []
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [gcloud, "emulators", name, "start", f"--host-port={host_port}"],
+            [gcloud, *track, "emulators", name, "start", f"--host-port={host_port}"],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -55,9 +55,7 @@ def open_store(settings: Settings) -> Store:
     url = settings.store
     store: Store
     if url == "firestore":
-        from common.store.firestore import FirestoreStore
-
-        store = FirestoreStore.from_settings(settings)
+        raise StoreError("STORE=firestore is not available yet: use sqlite:///")
     elif url.startswith("sqlite:"):
         from common.store.sqlite import SqliteStore
 
