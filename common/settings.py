@@ -10,6 +10,7 @@ fresh machine.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -72,6 +73,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_webhook_shared_key: str | None = None
     twilio_account_sid: str | None = None
+    # Sender of owner notifications when the business has no number of its own.
+    twilio_from_number: str | None = None
     stripe_webhook_secrets: tuple[str, ...] = ()
     stripe_webhook_tolerance_seconds: int = 300
     stripe_api_key: str | None = None
@@ -234,6 +237,12 @@ def _url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _e164(raw: str) -> str:
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", raw):
+        raise ValueError("not E.164")
+    return raw
+
+
 def _level(raw: str) -> str:
     value = raw.upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -349,6 +358,9 @@ def load_settings(
             "TWILIO_WEBHOOK_SHARED_KEY", DEV_TWILIO_WEBHOOK_SHARED_KEY
         ),
         twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
+        twilio_from_number=_parse(
+            env, "TWILIO_FROM_NUMBER", _e164, "an E.164 number such as +15551234567"
+        ),
         stripe_webhook_secrets=stripe_secrets,
         stripe_webhook_tolerance_seconds=_or(
             _parse(env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS", _positive_int, positive),

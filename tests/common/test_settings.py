@@ -70,3 +70,8 @@ def test_rate_limits_are_per_channel_and_zero_disables() -> None:
 
     assert settings.rate_limit("chat").per_ip is None
     assert settings.rate_limit("sms").per_business == 5
+
+
+def test_sender_number_that_is_not_e164_is_refused() -> None:
+    with pytest.raises(SettingsError, match="TWILIO_FROM_NUMBER='555-0100'"):
+        load_settings({"TWILIO_FROM_NUMBER": "555-0100"})
