@@ -23,6 +23,8 @@ from common import context, errors
 from common.http import HttpFunction, error_response, json_response
 from common.runtime import boot
 from common.settings import SettingsError
+from common.store import StoreError, get_store
+from common.store.demo import DemoTenant, seed_demo
 
 HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
 
@@ -84,14 +86,28 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = boot()
+        demo = seed_demo(get_store(), settings)
         app = build_app(load_functions())
-    except SettingsError as exc:
+    except (SettingsError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if demo is not None:
+        _announce(demo)
     port = args.port or settings.port
     print(f"Serving every function on http://{args.host}:{port}", file=sys.stderr)
     run_simple(args.host, port, app, threaded=True, use_reloader=False)
     return 0
+
+
+def _announce(demo: DemoTenant) -> None:
+    lines = [
+        f"Seeded the demo business {demo.business_id}:",
+        f"  phone number  {demo.phone_number}",
+        f"  widget key    {demo.widget_key}",
+    ]
+    if demo.new_api_key:
+        lines.append(f"  API key       {demo.new_api_key}  (shown once; keep it)")
+    print("\n".join(lines), file=sys.stderr)
 
 
 if __name__ == "__main__":

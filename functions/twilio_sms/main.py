@@ -10,8 +10,8 @@ from __future__ import annotations
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import context, errors
-from common.http import HttpFunction, require_form
+from common import context, errors, tenancy
+from common.http import EMPTY_TWIML, HttpFunction, require_form, twiml
 from common.runtime import boot
 from common.settings import get_settings
 from common.signatures import verify_twilio
@@ -25,6 +25,8 @@ def inbound(request: Request) -> Response:
     require_form(request)
     verify_twilio(request, get_settings())
     context.update(message_sid=request.form.get("MessageSid"))
+    if tenancy.business_for_twilio(request) is None:
+        return twiml(EMPTY_TWIML)
     raise errors.NotImplementedYet(
         "The SMS receptionist is not built yet", reason="sms handler pending"
     )

@@ -37,3 +37,26 @@ def test_local_runtime_serves_signed_twilio_webhooks_as_a_real_process(
     assert len(completed) == 2  # /healthz is answered by the runtime, not logged
     assert completed[-1]["message_sid"] == twilio.field("MessageSid")
     assert any(line["event"] == "twilio_signature_rejected" for line in lines)
+
+
+def test_make_run_seeds_the_demo_business_and_an_sms_to_it_carries_its_id(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "server.log"
+    env = {
+        "LOG_FORMAT": "json",
+        "STORE": f"sqlite:///{tmp_path / 'store.db'}",
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+
+    with running_server(env, log_path) as base_url:
+        sms = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound")
+        sms.base_url = base_url
+        requests.post(sms.url, **sms.signed().kwargs(), timeout=10)
+
+    output = log_path.read_text()
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    completed = [line for line in lines if line["event"] == "request_completed"]
+    assert "Seeded the demo business biz-demo" in output
+    assert "API key       sk_live_" in output
+    assert completed[-1]["business_id"] == "biz-demo"
