@@ -9,15 +9,19 @@ from tests.builders import TwilioRequest
 from tests.runtime import running_server
 
 
-def test_local_runtime_serves_signed_twilio_webhooks_as_a_real_process(
-    tmp_path: Path,
-) -> None:
-    log_path = tmp_path / "server.log"
-    env = {
+def embedded_env(tmp_path: Path) -> dict[str, str]:
+    return {
         "LOG_FORMAT": "json",
         "STORE": f"sqlite:///{tmp_path / 'store.db'}",
         "OUTBOX_DIR": str(tmp_path / "outbox"),
     }
+
+
+def test_local_runtime_serves_signed_twilio_webhooks_as_a_real_process(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "server.log"
+    env = embedded_env(tmp_path)
 
     with running_server(env, log_path) as base_url:
         twilio = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound")
@@ -43,11 +47,7 @@ def test_make_run_seeds_the_demo_business_and_an_sms_to_it_carries_its_id(
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "server.log"
-    env = {
-        "LOG_FORMAT": "json",
-        "STORE": f"sqlite:///{tmp_path / 'store.db'}",
-        "OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    env = embedded_env(tmp_path)
 
     with running_server(env, log_path) as base_url:
         sms = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound")
