@@ -108,8 +108,15 @@ def stripe_headers(
     return {"Stripe-Signature": header, "Content-Type": "application/json"}
 
 
-def stripe_event(name: str, **changes: Any) -> bytes:
-    """A fixture event with top-level fields changed, pretty-printed like Stripe."""
+def stripe_event(
+    name: str, object_changes: dict[str, Any] | None = None, **changes: Any
+) -> bytes:
+    """A fixture event with fields changed, pretty-printed like Stripe.
+
+    `changes` replace top-level fields (`id`, `created`, `type`);
+    `object_changes` replace fields of `data.object` (`status`, `customer`).
+    """
     event = json.loads(stripe_fixture(name))
     event.update(changes)
+    event["data"]["object"].update(object_changes or {})
     return json.dumps(event, indent=2).encode()

@@ -1,7 +1,7 @@
 """billing_webhook: Stripe events that decide whether a business is served.
 
 `POST /v1/billing/webhook`, signed by Stripe. Deployed with
-`--entry-point=billing_webhook`.
+`--entry-point=billing_webhook`. The work is done in `common.billing`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import errors
-from common.http import HttpFunction
+from common import billing
+from common.http import HttpFunction, json_response
 from common.runtime import boot
 from common.settings import get_settings
-from common.signatures import STRIPE_SIGNATURE_HEADER, verify_stripe
+from common.signatures import STRIPE_SIGNATURE_HEADER
+from common.store import get_store
 
 boot(required_secrets=("STRIPE_WEBHOOK_SECRET",))
 app = HttpFunction("billing_webhook", default_caller="stripe")
@@ -21,15 +22,18 @@ app = HttpFunction("billing_webhook", default_caller="stripe")
 
 @app.route("/v1/billing/webhook")
 def webhook(request: Request) -> Response:
-    payload = request.get_data(cache=True)
-    verify_stripe(
-        payload,
+    outcome = billing.receive(
+        request.get_data(cache=True),
         request.headers.get(STRIPE_SIGNATURE_HEADER),
-        get_settings().stripe_webhook_secrets,
-        get_settings().stripe_webhook_tolerance_seconds,
+        get_store(),
+        get_settings(),
     )
-    raise errors.NotImplementedYet(
-        "Billing events are not handled yet", reason="billing handler pending"
+    return json_response(
+        {
+            "received": True,
+            "verdict": outcome.verdict,
+            "event_id": outcome.event_id,
+        }
     )
 
 
