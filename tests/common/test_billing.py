@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import responses
@@ -13,6 +12,7 @@ from common.signatures import StripeSignatureRejected
 from common.store import Business, Store, get_store
 from tests.builders import stripe_event, stripe_fixture, stripe_headers
 from tests.conftest import LogCapture
+from tests.faults import fail_first_call
 
 DEMO = "biz-demo"
 CUSTOMER = "cus_Q1w2E3r4T5y6U7"
@@ -273,25 +273,12 @@ def test_malformed_json_with_a_valid_signature_is_recorded(booted: Booted) -> No
     assert delivery.body == b'{"id": "evt_broken", '
 
 
-def fail_once(store: Store, method: str) -> list[str]:
-    """Make `store.<method>` raise on its first call; return the calls seen."""
-    original = getattr(store, method)
-    calls: list[str] = []
-
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(method)
-        if len(calls) == 1:
-            raise OSError("disk I/O error")
-        return original(*args, **kwargs)
-
-    setattr(store, method, flaky)
-    return calls
-
-
-def test_handler_error_fails_loudly_and_the_retry_succeeds(booted: Booted) -> None:
+def test_handler_error_fails_loudly_and_the_retry_succeeds(
+    booted: Booted, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, logs, store = booted
     payload = stripe_fixture("customer-subscription-deleted")
-    fail_once(store, "update_business")
+    fail_first_call(monkeypatch, store, "update_business", OSError("disk I/O error"))
 
     with pytest.raises(billing.EventFailed) as failed:
         deliver(booted, payload, "req-attempt-1")
@@ -308,10 +295,12 @@ def test_handler_error_fails_loudly_and_the_retry_succeeds(booted: Booted) -> No
     assert status(booted) == "suspended"
 
 
-def test_failed_delivery_replays_by_request_id(booted: Booted) -> None:
+def test_failed_delivery_replays_by_request_id(
+    booted: Booted, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings, _, store = booted
     deliver(booted, stripe_fixture("checkout-session-completed"), "req-link")
-    fail_once(store, "update_business")
+    fail_first_call(monkeypatch, store, "update_business", OSError("disk I/O error"))
     with pytest.raises(billing.EventFailed):
         deliver(booted, stripe_fixture("invoice-payment-failed"), "req-failed")
 

@@ -5,7 +5,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from common.store import Business, get_store
 from common.store.sqlite import SqliteStore
 from tests.builders import stripe_event, stripe_fixture, stripe_headers
 from tests.conftest import LogCapture
+from tests.faults import fail_first_call
 from tests.runtime import local_client, running_server
 
 PATH = "/v1/billing/webhook"
@@ -310,16 +310,9 @@ def test_handler_error_answers_500_then_the_retry_succeeds(
     _, logs = configure()
     demo_business("active")
     store = get_store()
-    original = store.update_business
-    calls: list[Any] = []
-
-    def flaky(business_id: str, **changes: Any) -> Business:
-        calls.append(changes)
-        if len(calls) == 1:
-            raise OSError("database is locked")
-        return original(business_id, **changes)
-
-    monkeypatch.setattr(store, "update_business", flaky)
+    fail_first_call(
+        monkeypatch, store, "update_business", OSError("database is locked")
+    )
     client = local_client()
     payload = stripe_fixture("customer-subscription-deleted")
 
