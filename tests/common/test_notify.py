@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import responses
 
 from common import notify, outbox
@@ -124,6 +125,16 @@ def test_twilio_500_then_success_is_retried_and_sent(
     assert len(twilio.calls) == 2
     assert production.one("owner_notified")["attempts"] == 2
     assert production.events("notification_failed") == []
+
+
+def test_network_failure_is_retried_and_then_sent(
+    production: LogCapture, twilio: responses.RequestsMock
+) -> None:
+    twilio.post(MESSAGES_URL, body=requests.ConnectionError("connection reset"))
+    twilio.post(MESSAGES_URL, status=201, json=created())
+
+    assert notify.notify_owner(business(), "new_lead", TEXT) is True
+    assert production.one("owner_notified")["attempts"] == 2
 
 
 def test_persistent_500_gives_up_and_logs_what_was_lost(

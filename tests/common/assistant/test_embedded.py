@@ -7,7 +7,7 @@ import pytest
 
 from common.assistant import Reply, respond
 from common.settings import Settings
-from common.store import Turn
+from common.store import KnowledgeEntry, Turn
 from tests.common.assistant.businesses import barbershop, bare_bakery
 from tests.conftest import LogCapture
 
@@ -201,3 +201,43 @@ def test_each_turn_logs_its_intent_and_source(
     assert line["intent"] == "location"
     assert line["source"] == "embedded"
     assert line["channel"] == "voice"
+
+
+def test_hours_kept_only_as_a_note_are_answered_from_the_note() -> None:
+    business = bare_bakery()
+    business.opening_hours = {}
+    business.knowledge.append(
+        KnowledgeEntry(topic="hours", answer="We open at 7 most days; call ahead.")
+    )
+
+    reply = respond(business, "sms", [], "What are your opening hours?")
+
+    assert (reply.text, reply.intent) == (
+        "We open at 7 most days; call ahead.",
+        "hours",
+    )
+
+
+def test_directions_note_answers_where_there_is_no_address() -> None:
+    business = bare_bakery()
+    business.knowledge.append(
+        KnowledgeEntry(topic="location", answer="Find us inside Shibuya Station.")
+    )
+
+    reply = respond(business, "voice", [], "Where are you located?")
+
+    assert reply.text == "Find us inside Shibuya Station."
+
+
+def test_question_about_one_service_gets_the_entry_that_names_it() -> None:
+    business = barbershop()
+    business.knowledge.append(
+        KnowledgeEntry(
+            question="Do you offer hot towel shaves?",
+            answer="Yes, a hot towel shave takes 30 minutes.",
+        )
+    )
+
+    reply = respond(business, "sms", [], "Do you offer hot towel shaves?")
+
+    assert reply.text == "Yes, a hot towel shave takes 30 minutes."
