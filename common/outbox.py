@@ -8,33 +8,49 @@ a provider, so a developer can see them and tests can assert on them.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from common.settings import get_settings
 
 _lock = threading.Lock()
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
 
 
 def path_for(channel: str) -> Path:
+    return _path(get_settings().outbox_dir, channel)
+
+
+@lru_cache(maxsize=64)
+def _path(directory: str, channel: str) -> Path:
     if not channel.replace("_", "").replace("-", "").isalnum():
         raise ValueError(
             f"outbox channel {channel!r} must be letters, digits, '-' or '_'"
         )
-    return Path(get_settings().outbox_dir) / f"{channel}.jsonl"
+    return Path(directory) / f"{channel}.jsonl"
 
 
 def write(channel: str, record: Mapping[str, Any]) -> None:
     """Append one record (with the time it was written) to the channel."""
     path = path_for(channel)
-    line = json.dumps({"at": time.time(), **record}, default=str)
+    line = json.dumps({"at": time.time(), **record}, default=str) + "\n"
     with _lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        try:
+            descriptor = os.open(path, _APPEND, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, _APPEND, 0o644)
+        # One write call per line with O_APPEND: lines from several
+        # processes never interleave.
+        try:
+            os.write(descriptor, line.encode())
+        finally:
+            os.close(descriptor)
 
 
 def read(channel: str) -> list[dict[str, Any]]:

@@ -61,7 +61,6 @@ IN_PROCESS_BUDGET_SECONDS = 5.0
 ROUTER_SOURCE = "function:alert_router"
 
 # Store names: claims make one instance win, documents remember.
-_MESSAGES = "alert_message"
 _FIRING = "alert_firing"
 _RESOLVED = "alert_resolved"
 _EPISODES = "alert_episodes"
@@ -129,40 +128,14 @@ def handle_message(
         return
     context.update(business_id=alert.correlation.get("business_id"))
 
-    store = get_store()
-    if message_id:
-        claim = store.claim(
-            _MESSAGES,
-            message_id,
-            ttl_seconds=settings.idempotency_ttl_seconds,
-            lease_seconds=PUBSUB_BUDGET_SECONDS + 15,
-        )
-        if not claim.won:
-            log.info(
-                "alert_redelivery_ignored",
-                message_id=message_id,
-                claim=claim.state,
-                alert=alert.name,
-            )
-            return
-
     deadline = time.monotonic() + PUBSUB_BUDGET_SECONDS
-    try:
-        outcome = route(alert, store, settings, deadline, message_id)
-    except BaseException:
-        if message_id:
-            store.release_claim(_MESSAGES, message_id)
-        raise
-
+    outcome = route(alert, get_store(), settings, deadline, message_id)
     if message_id and outcome.retry_helps:
-        store.release_claim(_MESSAGES, message_id)
         failed = ", ".join(failure.destination for failure in outcome.failures)
         raise AlertDeliveryFailed(
             f"alert {alert.name} ({alert.dedup_key}) could not reach {failed}; "
             "Pub/Sub will redeliver it"
         )
-    if message_id:
-        store.complete_claim(_MESSAGES, message_id, {"sent": outcome.sent})
 
 
 def handle_alert(alert: Alert) -> None:
@@ -225,47 +198,73 @@ def _route(
         )
         return _Outcome()
 
-    episode = _Episode.claim(alert, store, settings)
+    episode = _Episode.claim(alert, store, settings, message_id)
     if episode is None:
         return _Outcome()
 
     destinations = _destinations(alert, settings)
-    outcome = _deliver_all(alert, destinations, settings, deadline, store, message_id)
+    already_sent = _already_sent(store, message_id)
+    outcome = _deliver_all(alert, destinations, settings, deadline, already_sent)
     for failure in outcome.failures:
         _log_failure(alert, failure)
     if outcome.failures:
         _send_failure_notices(alert, destinations, outcome, store, settings, deadline)
 
     if outcome.retry_helps and message_id:
+        # The redelivery must reach only the destinations that failed.
+        store.put_document(
+            _DELIVERED,
+            message_id,
+            {"sent": outcome.sent},
+            ttl_seconds=settings.idempotency_ttl_seconds,
+        )
         episode.release(store)
     else:
-        episode.complete(store, settings)
+        episode.complete(store, settings, message_id)
     return outcome
+
+
+def _already_sent(store: Store, message_id: str | None) -> frozenset[str]:
+    """Destinations an earlier delivery of this Pub/Sub message reached."""
+    if not message_id:
+        return frozenset()
+    receipt = store.get_document(_DELIVERED, message_id) or {}
+    return frozenset(receipt.get("sent", ()))
 
 
 @dataclass(frozen=True)
 class _Episode:
     """The claim that lets exactly one instance send this firing or resolution.
 
-    Each dedup key counts episodes (a firing and its resolution). The
-    firing claim lasts the repeat interval; the resolution claim and the
-    episode counter outlive it so a resolution goes out once.
+    Each dedup key counts generations: a generation ends when its resolution
+    goes out. A firing claim lasts the repeat interval, so a firing within it
+    (a repeat, or a Pub/Sub redelivery) is suppressed. The state document is
+    written only when a resolution goes out and when the next firing starts a
+    new generation, which keeps the common case at one claim.
     """
 
     source: str
     claim_key: str
     dedup_key: str
     generation: int
-    resolved: bool
+    resolving: bool
+    # The generation's state document says resolved: a firing reopens it.
+    reopening: bool
 
     @classmethod
-    def claim(cls, alert: Alert, store: Store, settings: Settings) -> _Episode | None:
+    def claim(
+        cls,
+        alert: Alert,
+        store: Store,
+        settings: Settings,
+        message_id: str | None,
+    ) -> _Episode | None:
         state = store.get_document(_EPISODES, alert.dedup_key) or {}
         generation = int(state.get("generation", 0))
         resolving = alert.state == "resolved"
-
-        if resolving and state.get("status") == "resolved":
-            _log_suppressed(alert, "already_resolved")
+        resolved = state.get("status") == "resolved"
+        if resolving and resolved:
+            _log_suppressed(alert, "already_resolved", message_id)
             return None
 
         source = _RESOLVED if resolving else _FIRING
@@ -279,27 +278,40 @@ class _Episode:
             source, claim_key, ttl_seconds=ttl, lease_seconds=PUBSUB_BUDGET_SECONDS + 15
         )
         if not claim.won:
-            reason = {
-                (False, "done"): "repeat_interval",
-                (True, "done"): "already_resolved",
-            }.get((resolving, claim.state), "in_flight")
-            _log_suppressed(alert, reason)
+            if claim.state == "in_progress":
+                reason = "in_flight"
+            elif (claim.result or {}).get("message_id") == message_id and message_id:
+                reason = "redelivery"
+            else:
+                reason = "already_resolved" if resolving else "repeat_interval"
+            _log_suppressed(alert, reason, message_id)
             return None
-        return cls(source, claim_key, alert.dedup_key, generation, resolving)
-
-    def complete(self, store: Store, settings: Settings) -> None:
-        store.complete_claim(self.source, self.claim_key, {"at": time.time()})
-        generation = self.generation + 1 if self.resolved else self.generation
-        store.put_document(
-            _EPISODES,
-            self.dedup_key,
-            {
-                "generation": generation,
-                "status": "resolved" if self.resolved else "firing",
-                "at": time.time(),
-            },
-            ttl_seconds=settings.idempotency_ttl_seconds,
+        return cls(
+            source,
+            claim_key,
+            alert.dedup_key,
+            generation,
+            resolving,
+            reopening=resolved and not resolving,
         )
+
+    def complete(
+        self, store: Store, settings: Settings, message_id: str | None
+    ) -> None:
+        store.complete_claim(self.source, self.claim_key, {"message_id": message_id})
+        if self.resolving or self.reopening:
+            store.put_document(
+                _EPISODES,
+                self.dedup_key,
+                {
+                    "generation": self.generation + 1
+                    if self.resolving
+                    else self.generation,
+                    "status": "resolved" if self.resolving else "firing",
+                    "at": time.time(),
+                },
+                ttl_seconds=settings.idempotency_ttl_seconds,
+            )
 
     def release(self, store: Store) -> None:
         store.release_claim(self.source, self.claim_key)
@@ -331,19 +343,12 @@ def _deliver_all(
     destinations: tuple[str, ...],
     settings: Settings,
     deadline: float,
-    store: Store,
-    message_id: str | None,
+    already_sent: frozenset[str] = frozenset(),
 ) -> _Outcome:
     outcome = _Outcome()
     for destination in destinations:
-        receipt = f"{message_id}:{destination}" if message_id else None
-        if receipt and store.get_document(_DELIVERED, receipt) is not None:
-            log.info(
-                "alert_already_sent",
-                alert=alert.name,
-                destination=destination,
-                message_id=message_id,
-            )
+        if destination in already_sent:
+            log.info("alert_already_sent", **_about(alert), destination=destination)
             outcome.sent.append(destination)
             continue
 
@@ -353,13 +358,6 @@ def _deliver_all(
             outcome.failures.append(failure)
             continue
 
-        if receipt:
-            store.put_document(
-                _DELIVERED,
-                receipt,
-                {"at": time.time()},
-                ttl_seconds=settings.idempotency_ttl_seconds,
-            )
         outcome.sent.append(destination)
         log.info(
             "alert_sent",
@@ -386,14 +384,14 @@ def _send_failure_notices(
     failed = {failure.destination for failure in outcome.failures}
     for failure in outcome.failures:
         notice = failure_notice(alert, failure, settings)
-        episode = _Episode.claim(notice, store, settings)
+        episode = _Episode.claim(notice, store, settings, None)
         if episode is None:
             continue
 
         routed = _destinations(notice, settings)
         others = [name for name in (*routed, *destinations) if name not in failed]
         notice_outcome = _deliver_all(
-            notice, tuple(dict.fromkeys(others)), settings, deadline, store, None
+            notice, tuple(dict.fromkeys(others)), settings, deadline
         )
         for notice_failure in notice_outcome.failures:
             _log_failure(notice, notice_failure)
@@ -404,7 +402,7 @@ def _send_failure_notices(
                 alert=alert.name,
                 destination=failure.destination,
             )
-        episode.complete(store, settings)
+        episode.complete(store, settings, None)
 
 
 def failure_notice(alert: Alert, failure: DeliveryError, settings: Settings) -> Alert:
@@ -471,11 +469,12 @@ def _about(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _log_suppressed(alert: Alert, reason: str) -> None:
+def _log_suppressed(alert: Alert, reason: str, message_id: str | None) -> None:
     log.info(
         "alert_suppressed",
         **_about(alert),
         reason=reason,
+        message_id=message_id,
     )
 
 

@@ -135,8 +135,8 @@ def test_redelivery_of_a_handled_message_does_nothing(
     handle_message(data, {}, "msg-1")
 
     assert len(http.calls) == 2
-    assert logs.one("alert_redelivery_ignored")["message_id"] == "msg-1"
-    assert logs.events("alert_suppressed") == []
+    suppressed = logs.one("alert_suppressed")
+    assert (suppressed["reason"], suppressed["message_id"]) == ("redelivery", "msg-1")
 
 
 def test_refused_request_is_not_retried_and_the_message_is_acknowledged(
