@@ -33,8 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from common import context, errors
+from common import context, errors, gating
 from common.logs import get_logger
+from common.notify import notify_owner
 from common.settings import Settings
 from common.signatures import (
     STRIPE_SIGNATURE_HEADER,
@@ -375,7 +376,16 @@ def _invoice_event(
     fresh = bool(settings.stripe_api_key and subscription_id)
     if settings.stripe_api_key and subscription_id:
         stripe_status = _fresh_status(settings.stripe_api_key, subscription_id)
-    return _apply(event, store, business, subscription_id, stripe_status, fresh)
+    outcome = _apply(event, store, business, subscription_id, stripe_status, fresh)
+    if outcome.verdict != "accepted":
+        return outcome
+
+    business = store.get_business(business.business_id) or business
+    if event["type"] == "invoice.paid":
+        _notify(business, "payment_received", gating.owner_reactivation(business))
+    else:
+        _notify(business, "payment_failed", gating.owner_warning(business))
+    return outcome
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -434,6 +444,8 @@ def _apply(
         stripe_status=stripe_status,
         event_id=event["id"],
     )
+    if str(event["type"]).startswith("customer.subscription."):
+        _tell_owner_of_transition(business)
     return Outcome(
         "accepted",
         business_id=business.business_id,
@@ -486,6 +498,22 @@ def _link_subscription(
     mark = store.get_document(SUBSCRIPTIONS, subscription_id) or {}
     mark.update(business_id=business.business_id, customer_id=customer_id)
     store.put_document(SUBSCRIPTIONS, subscription_id, mark, ttl_seconds=None)
+
+
+def _tell_owner_of_transition(business: Business) -> None:
+    """A subscription that falls behind or ends tells the owner, once per change.
+
+    Invoice events notify on their own, on every payment.
+    """
+    if business.status == "past_due":
+        _notify(business, "past_due", gating.owner_warning(business))
+    elif business.status == "suspended":
+        _notify(business, "suspended", gating.owner_suspension(business))
+
+
+def _notify(business: Business, billing_event: str, text: str) -> None:
+    """Tell the owner; `notify_owner` logs a failure and never raises."""
+    notify_owner(business, "billing", text, details={"billing_event": billing_event})
 
 
 @functools.lru_cache(maxsize=2)

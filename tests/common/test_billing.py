@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 import responses
 
-from common import billing, context, gating
+from common import billing, context, gating, outbox
 from common.settings import Settings
 from common.signatures import StripeSignatureRejected
 from common.store import Business, Store, get_store
@@ -26,7 +26,11 @@ Booted = tuple[Settings, LogCapture, Store]
 def booted(configure: Callable[..., tuple[Settings, LogCapture]]) -> Booted:
     settings, logs = configure()
     store = get_store()
-    store.create_business(Business(DEMO, "Demo Plumbing", status="trialing"))
+    store.create_business(
+        Business(
+            DEMO, "Demo Plumbing", status="trialing", owner_contacts=["+15555550101"]
+        )
+    )
     return settings, logs, store
 
 
@@ -350,3 +354,54 @@ def test_with_an_api_key_the_subscription_is_read_fresh(
     assert business.status == "suspended"
     assert gating.service_decision(business) == "suspend"
     assert len(responses.calls) == 1
+
+
+def owner_notices() -> list[str]:
+    """The billing events the owner was told about, oldest first."""
+    return [
+        record["details"]["billing_event"]
+        for record in outbox.read("owner-notifications")
+        if record["kind"] == "billing"
+    ]
+
+
+def test_owner_is_told_about_each_payment(booted: Booted) -> None:
+    deliver(booted, stripe_fixture("checkout-session-completed"), "req-link")
+
+    deliver(booted, stripe_fixture("invoice-payment-failed"), "req-failed")
+    deliver(booted, stripe_fixture("invoice-paid"), "req-paid")
+
+    assert owner_notices() == ["payment_failed", "payment_received"]
+    record = outbox.read("owner-notifications")[0]
+    assert record["to"] == ["+15555550101"]
+    assert "did not go through" in record["text"]
+
+
+def test_owner_is_warned_once_when_the_subscription_falls_behind(
+    booted: Booted,
+) -> None:
+    payload = stripe_fixture("customer-subscription-past-due")
+
+    deliver(booted, payload, "req-first")
+    deliver(booted, payload, "req-duplicate")
+    deliver(booted, subscription("past_due", CREATED + 1, "evt_still"), "req-again")
+
+    assert status(booted) == "past_due"
+    business = booted[2].get_business(DEMO)
+    assert business is not None
+    assert gating.service_decision(business) == "warn"
+    assert owner_notices() == ["past_due"]
+
+
+def test_owner_is_told_when_the_receptionist_is_paused(booted: Booted) -> None:
+    deliver(booted, stripe_fixture("customer-subscription-deleted"))
+
+    assert owner_notices() == ["suspended"]
+
+
+def test_stale_events_tell_the_owner_nothing(booted: Booted) -> None:
+    deliver(booted, stripe_fixture("customer-subscription-deleted"), "req-deleted")
+
+    deliver(booted, stripe_fixture("invoice-paid"), "req-paid")
+
+    assert owner_notices() == ["suspended"]

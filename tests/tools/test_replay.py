@@ -9,6 +9,7 @@ from werkzeug.test import Client
 
 from common.settings import Settings
 from common.store import Business, Store, get_store
+from common.store.demo import seed_demo
 from tests.builders import stripe_fixture, stripe_headers
 from tests.conftest import LogCapture
 from tests.faults import fail_first_call
@@ -23,10 +24,10 @@ EVENT = "evt_1Q1w2E3r4T5y6U7iEe"
 class Inbox:
     """The local runtime with the demo business and a failed Stripe delivery."""
 
-    def __init__(self, logs: LogCapture) -> None:
+    def __init__(self, settings: Settings, logs: LogCapture) -> None:
         self.logs = logs
         self.store: Store = get_store()
-        self.store.create_business(Business(DEMO, "Demo Plumbing", status="active"))
+        seed_demo(self.store, settings)
         self.client: Client = local_client()
 
     def post(self, fixture: str, request_id: str, **headers: str) -> int:
@@ -50,8 +51,7 @@ class Inbox:
 
 @pytest.fixture
 def inbox(configure: Callable[..., tuple[Settings, LogCapture]]) -> Inbox:
-    _, logs = configure()
-    return Inbox(logs)
+    return Inbox(*configure())
 
 
 def test_failed_delivery_replays_by_request_id(

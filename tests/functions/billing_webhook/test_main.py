@@ -11,8 +11,9 @@ import requests
 from werkzeug.test import Client, TestResponse
 
 from common import gating
-from common.settings import Settings
+from common.settings import Settings, get_settings
 from common.store import Business, get_store
+from common.store.demo import seed_demo
 from common.store.sqlite import SqliteStore
 from tests.builders import stripe_event, stripe_fixture, stripe_headers
 from tests.conftest import LogCapture
@@ -36,11 +37,10 @@ Configure = Callable[..., tuple[Settings, LogCapture]]
 
 
 def demo_business(status: str = "active") -> Business:
+    """The demo business the local runtime seeds, with the given status."""
     store = get_store()
-    business = store.get_business(DEMO)
-    if business is None:
-        business = store.create_business(Business(DEMO, "Demo Plumbing"))
-    return store.update_business(business.business_id, status=status)
+    seed_demo(store, get_settings())
+    return store.update_business(DEMO, status=status)
 
 
 def post(
@@ -77,7 +77,7 @@ def test_signed_deletion_suspends_the_demo_business(configure: Configure) -> Non
     assert business is not None
     assert business.status == "suspended"
     assert gating.service_decision(business) == "suspend"
-    assert "Demo Plumbing" in gating.suspended_notice(business, "sms")
+    assert business.name in gating.suspended_notice(business, "sms")
 
 
 @pytest.mark.parametrize("fixture", ALL_FIXTURES)
@@ -270,9 +270,15 @@ def test_concurrent_duplicates_are_applied_once(configure: Configure) -> None:
     assert current_status() == "suspended"
 
 
-def test_concurrent_duplicates_against_a_real_server(tmp_path: Path) -> None:
+def test_real_server_suspends_the_seeded_demo_business_once_under_concurrent_duplicates(
+    tmp_path: Path,
+) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
-    env = {"LOG_FORMAT": "json", "STORE": store_url, "STORE_CACHE_SECONDS": "0"}
+    env = {
+        "LOG_FORMAT": "json",
+        "STORE": store_url,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
     payload = stripe_fixture("customer-subscription-deleted")
     headers = stripe_headers(payload)
     statuses: list[tuple[int, str]] = []
@@ -284,10 +290,6 @@ def test_concurrent_duplicates_against_a_real_server(tmp_path: Path) -> None:
             base_url + PATH, data=payload, headers=headers, timeout=10
         )
         statuses.append((response.status_code, response.json()["verdict"]))
-
-    seeded = SqliteStore.from_url(store_url)
-    seeded.create_business(Business(DEMO, "Demo Plumbing", status="active"))
-    seeded.close()
 
     with running_server(env, tmp_path / "server.log") as base_url:
         threads = [threading.Thread(target=deliver, args=(base_url,)) for _ in range(6)]
