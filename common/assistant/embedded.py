@@ -96,15 +96,23 @@ _NO = re.compile(
     r"^(?:no|nope|nah|not really|no thanks?|no thank you|i m good|im good|"
     r"i m fine|no that s (?:all|it))$"
 )
+_PRICE_TERMS = frozenset(
+    {"price", "pric", "cost", "charge", "fee", "rate", "quote", "pay", "paying"}
+    | {"expensive", "cheap", "afford"}
+)
 _PRICE_WORDS = re.compile(
     r"[$\u20ac\u00a3]\s?\d|\d\s?(?:dollars|euros|pounds|usd|eur|gbp)\b"
     r"|\b(?:price|prices|pricing|cost|costs|fee|fees|rate|rates)\b",
     re.IGNORECASE,
 )
-_PRICE_TOPICS = frozenset({"price", "prices", "pricing", "cost", "costs", "fees"})
-_SERVICE_TOPICS = frozenset({"service", "services", "menu", "offerings", "treatments"})
-_LOCATION_TOPICS = frozenset({"location", "address", "directions", "parking", "where"})
-_HOURS_TOPICS = frozenset({"hours", "opening hours", "opening times", "schedule"})
+# Words in an entry's topic that file it under an intent. An entry is also
+# filed under the intent its question expresses.
+_TOPIC_WORDS = {
+    "hours": frozenset({"hours", "opening", "schedule", "times"}),
+    "location": frozenset({"location", "address", "directions", "where"}),
+    "prices": frozenset({"price", "prices", "pricing", "cost", "costs", "fees"}),
+    "services": frozenset({"service", "services", "menu", "offerings", "treatments"}),
+}
 
 
 def normalise(text: str) -> str:
@@ -182,11 +190,14 @@ def _dont_know(subject: str, intent: str) -> _Composed:
     return f"I'm sorry, I don't have {subject}. {OFFER_MESSAGE}", "answer", intent
 
 
-def _topic_entries(business: Business, topics: frozenset[str]) -> list[KnowledgeEntry]:
+def _entries_for(business: Business, intent: str) -> list[KnowledgeEntry]:
+    """The knowledge-base entries about `intent`, by topic or by question."""
+    words = _TOPIC_WORDS.get(intent, frozenset())
     return [
         entry
         for entry in business.knowledge
-        if entry.topic and entry.topic.strip().lower() in topics
+        if words.intersection(normalise(entry.topic or "").split())
+        or (entry.question and classify(entry.question) == intent)
     ]
 
 
@@ -196,14 +207,10 @@ def _best_of(entries: list[KnowledgeEntry], text: str) -> KnowledgeEntry:
     return ranked[0].entry if ranked else entries[0]
 
 
-def _noted(
-    business: Business, topics: frozenset[str], text: str, intent: str, missing: str
-) -> _Composed:
-    """The business's own note on these topics, or an honest "I don't have"."""
-    noted = _topic_entries(business, topics)
-    if noted:
-        return _best_of(noted, text).answer, "answer", intent
-    return _dont_know(missing, intent)
+def _noted(business: Business, text: str, intent: str) -> KnowledgeEntry | None:
+    """The business's own entry about `intent` that best fits `text`."""
+    entries = _entries_for(business, intent)
+    return _best_of(entries, text) if entries else None
 
 
 def _hours(business: Business, channel: str, text: str, now: datetime) -> _Composed:
@@ -215,10 +222,13 @@ def _hours(business: Business, channel: str, text: str, now: datetime) -> _Compo
     if asked_day and hours.has_hours(business.opening_hours):
         return hours.describe_day(business.opening_hours, asked_day), "answer", "hours"
 
+    noted = _noted(business, text, "hours")
+    if noted is not None:
+        return noted.answer, "answer", "hours"
     described = hours.describe_week(business.opening_hours)
     if described:
         return f"Our hours are {described}.", "answer", "hours"
-    return _noted(business, _HOURS_TOPICS, text, "hours", "our opening hours on hand")
+    return _dont_know("our opening hours on hand", "hours")
 
 
 def _open_now(business: Business, channel: str, text: str, now: datetime) -> _Composed:
@@ -247,25 +257,37 @@ def _open_now(business: Business, channel: str, text: str, now: datetime) -> _Co
 
 
 def _location(business: Business, channel: str, text: str, now: datetime) -> _Composed:
+    noted = _noted(business, text, "location")
+    if noted is not None:
+        return noted.answer, "answer", "location"
     if business.address:
         return f"We're at {business.address}.", "answer", "location"
-    return _noted(business, _LOCATION_TOPICS, text, "location", "our address on hand")
+    return _dont_know("our address on hand", "location")
 
 
 def _prices(business: Business, channel: str, text: str, now: datetime) -> _Composed:
-    priced = _topic_entries(business, _PRICE_TOPICS) or [
+    candidates = _entries_for(business, "prices") + [
         entry
         for entry in business.knowledge
         if _PRICE_WORDS.search(f"{entry.question or ''} {entry.answer}")
     ]
-    if priced:
+    priced = list({id(entry): entry for entry in candidates}.values())
+    if not priced:
+        return _dont_know("prices to share", "prices")
+
+    # "How much?" gets the price list; "how much is X?" only an entry naming X.
+    named = set(retrieval.tokens(text)) - _PRICE_TERMS
+    if not named:
         return _best_of(priced, text).answer, "answer", "prices"
-    return _dont_know("prices to share", "prices")
+    ranked = retrieval.rank(priced, " ".join(sorted(named)))
+    if not ranked:
+        return _dont_know("a price for that", "prices")
+    return ranked[0].entry.answer, "answer", "prices"
 
 
 def _services(business: Business, channel: str, text: str, now: datetime) -> _Composed:
     match = retrieval.best_match(business.knowledge, text)
-    listed = _topic_entries(business, _SERVICE_TOPICS)
+    listed = _entries_for(business, "services")
     if match is not None and (not listed or match.coverage >= 0.99):
         return match.entry.answer, "answer", "services"
     if listed:
