@@ -591,7 +591,9 @@ def _resolve_business(
 ) -> Business | None:
     """The business by Stripe customer, then subscription link, then reference.
 
-    A business found by reference that has no customer yet gets this one.
+    A business found by reference that has no customer yet gets this one; one
+    linked to another customer is left alone, so that an object naming the
+    wrong business cannot change it.
     """
     customer_id = _id_of(obj.get("customer"))
     if customer_id is not None:
@@ -610,11 +612,21 @@ def _resolve_business(
             return business
 
     business = _business_by_reference(store, obj)
-    if business is not None and customer_id and not business.stripe_customer_id:
-        business = store.update_business(
+    if business is None or customer_id is None:
+        return business
+    if business.stripe_customer_id is None:
+        return store.update_business(
             business.business_id, stripe_customer_id=customer_id
         )
-    return business
+    log.warning(
+        "stripe_customer_mismatch",
+        f"{business.business_id} is linked to another Stripe customer; "
+        "the event is not applied to it",
+        stripe_customer_id=customer_id,
+        linked_customer_id=business.stripe_customer_id,
+    )
+    context.update(business_id="")
+    return None
 
 
 def _unmatched(event: dict[str, Any], obj: dict[str, Any]) -> Outcome:

@@ -405,3 +405,22 @@ def test_stale_events_tell_the_owner_nothing(booted: Booted) -> None:
     deliver(booted, stripe_fixture("invoice-paid"), "req-paid")
 
     assert owner_notices() == ["suspended"]
+
+
+def test_event_naming_a_business_linked_to_another_customer_is_not_applied(
+    booted: Booted,
+) -> None:
+    _, logs, store = booted
+    store.update_business(DEMO, stripe_customer_id="cus_the_real_one")
+    payload = stripe_event(
+        "customer-subscription-deleted",
+        {"customer": "cus_someone_else", "id": "sub_someone_else"},
+    )
+
+    outcome = deliver(booted, payload)
+
+    assert outcome.verdict == "ignored"
+    assert status(booted) == "trialing"
+    assert logs.one("stripe_customer_mismatch")["linked_customer_id"] == (
+        "cus_the_real_one"
+    )
