@@ -123,7 +123,8 @@ def parse_routing(text: str, origin: str = "routing file") -> Routing:
         )
 
     routes = []
-    raw_routes = document.get("routes") or []
+    raw_routes = document.get("routes")
+    raw_routes = [] if raw_routes is None else raw_routes
     if not isinstance(raw_routes, list):
         raise RoutingError(f"{origin}: `routes` must be a list of routes")
     for index, raw in enumerate(raw_routes):
