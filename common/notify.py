@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,10 @@ OUTBOX_CHANNEL = "owner-notifications"
 MAX_ATTEMPTS = 3
 # First wait between attempts, doubled each time.
 RETRY_WAIT_SECONDS = 0.5
-SEND_TIMEOUT_SECONDS = 5.0
+SEND_TIMEOUT_SECONDS = 4.0
+# All attempts to all contacts together, well inside Twilio's 15 s webhook limit
+# when a notification is sent while answering a webhook.
+TOTAL_SEND_SECONDS = 8.0
 # Twilio refuses bodies longer than this.
 MAX_SMS_CHARS = 1600
 
@@ -81,7 +85,8 @@ def notify_owner(
         return True
 
     sender = _sender(settings, business)
-    results = [_send(settings, business, kind, text, to, sender) for to in contacts]
+    give_up_at = time.monotonic() + TOTAL_SEND_SECONDS
+    results = [_send(settings, kind, text, to, sender, give_up_at) for to in contacts]
     return all(results)
 
 
@@ -109,17 +114,20 @@ def _sender(settings: Settings, business: Business) -> str | None:
 
 def _send(
     settings: Settings,
-    business: Business,
     kind: str,
     text: str,
     to: str,
     sender: str | None,
+    give_up_at: float,
 ) -> bool:
     body = text if len(text) <= MAX_SMS_CHARS else text[: MAX_SMS_CHARS - 3] + "..."
     if sender is None:
         return _failed(kind, to, text, _Failure("no_from_number"))
+    seconds_left = give_up_at - time.monotonic()
+    if seconds_left <= 0:
+        return _failed(kind, to, text, _Failure("out_of_time"))
     try:
-        sid, attempts = _send_with_retries(settings, to, sender, body)
+        sid, attempts = _send_with_retries(settings, to, sender, body, seconds_left)
     except Exception as exc:
         return _failed(kind, to, text, _failure(exc))
 
@@ -150,18 +158,19 @@ def _failed(kind: str, to: str, text: str, failure: _Failure) -> bool:
 
 
 def _send_with_retries(
-    settings: Settings, to: str, sender: str, body: str
+    settings: Settings, to: str, sender: str, body: str, seconds: float
 ) -> tuple[str, int]:
     """The Twilio message sid and the attempts it took; raises the last error."""
     from tenacity import (
         Retrying,
         retry_if_exception,
         stop_after_attempt,
+        stop_after_delay,
         wait_exponential,
     )
 
     retrying = Retrying(
-        stop=stop_after_attempt(MAX_ATTEMPTS),
+        stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(seconds),
         wait=wait_exponential(multiplier=RETRY_WAIT_SECONDS, max=8),
         retry=retry_if_exception(_retryable),
         reraise=True,

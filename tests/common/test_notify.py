@@ -155,6 +155,18 @@ def test_persistent_500_gives_up_and_logs_what_was_lost(
     assert "Ana" not in json.dumps(production.lines)
 
 
+def test_sending_stops_when_the_time_for_it_has_run_out(
+    production: LogCapture,
+    twilio: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(notify, "TOTAL_SEND_SECONDS", 0)
+
+    assert notify.notify_owner(business(), "message_taken", TEXT) is False
+    assert len(twilio.calls) == 0
+    assert production.one("notification_failed")["reason"] == "out_of_time"
+
+
 def test_opted_out_owner_is_not_retried(
     production: LogCapture, twilio: responses.RequestsMock
 ) -> None:
