@@ -1,34 +1,98 @@
 """twilio_voice: the receptionist on the phone.
 
-`POST /v1/voice` greets an incoming call; `POST /v1/voice/<step>` serves the
-Gather, Dial and Record actions and the status callback. Deployed with
+`POST /v1/voice` greets an incoming call; `/v1/voice/turn`,
+`/v1/voice/dial-result`, `/v1/voice/recording` and `/v1/voice/status` serve
+the Gather, Dial and Record actions and the status callback. Deployed with
 `--entry-point=twilio_voice`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import context, errors
-from common.http import HttpFunction, require_form
+from common import tenancy
+from common.edge import public_url
+from common.http import HttpFunction, require_form, twiml
 from common.runtime import boot
 from common.settings import get_settings
 from common.signatures import verify_twilio
+from common.store import Business
+from common.voice import calls
+from common.voice.flow import Urls
 
 boot(required_secrets=("TWILIO_AUTH_TOKEN",))
 app = HttpFunction("twilio_voice", default_caller="twilio_voice")
 
 
-@app.route("/v1/voice")
-@app.route("/v1/voice/<path:step>")
-def voice(request: Request, step: str = "incoming") -> Response:
+def _served(
+    request: Request, answer: Callable[[calls.Webhook, Business], str]
+) -> Response:
+    """Verify, resolve the business, refuse or `answer`."""
     require_form(request)
     verify_twilio(request, get_settings())
-    context.update(call_sid=request.form.get("CallSid"))
-    raise errors.NotImplementedYet(
-        "The voice receptionist is not built yet", reason=f"voice step {step} pending"
+    hook = calls.Webhook.parse(request.form)
+    business = tenancy.business_for_twilio(request)
+    if business is None:
+        return twiml(calls.not_in_service())
+    refused = calls.refusal(business)
+    return twiml(refused if refused is not None else answer(hook, business))
+
+
+def _verified(request: Request) -> calls.Webhook:
+    require_form(request)
+    verify_twilio(request, get_settings())
+    return calls.Webhook.parse(request.form)
+
+
+def _urls() -> Urls:
+    return Urls(base=get_settings().public_base_url)
+
+
+def _turn_number(request: Request) -> int:
+    raw = request.args.get("n", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1000 else 1
+
+
+@app.route("/v1/voice")
+def incoming(request: Request) -> Response:
+    return _served(
+        request, lambda hook, business: calls.incoming(hook, business, _urls())
     )
+
+
+@app.route("/v1/voice/turn")
+def turn(request: Request) -> Response:
+    number = _turn_number(request)
+    own_url = public_url(request, get_settings())
+    return _served(
+        request,
+        lambda hook, business: calls.turn(hook, business, number, _urls(), own_url),
+    )
+
+
+@app.route("/v1/voice/dial-result")
+def dial_result(request: Request) -> Response:
+    number = _turn_number(request)
+    own_url = public_url(request, get_settings())
+    return _served(
+        request,
+        lambda hook, business: calls.dial_result(
+            hook, business, number, _urls(), own_url
+        ),
+    )
+
+
+@app.route("/v1/voice/recording")
+def recording(request: Request) -> Response:
+    return twiml(calls.recording(_verified(request)))
+
+
+@app.route("/v1/voice/status")
+def status(request: Request) -> Response:
+    return twiml(calls.status(_verified(request)))
 
 
 @functions_framework.http

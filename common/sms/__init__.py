@@ -1,0 +1,1 @@
+"""The receptionist over SMS: keywords, segments, delivery status, replies."""

@@ -1,0 +1,1 @@
+"""The receptionist on the phone: call flow and voice webhooks."""
