@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import context, errors, twiml
+from common.gating import service_decision, suspended_notice
 from common.logs import get_logger
 from common.settings import Settings, get_settings
 from common.sms.keywords import keyword_of
@@ -32,9 +33,6 @@ DUPLICATE_WAIT_SECONDS = 5.0
 MAX_BODY_CHARS = 1600
 
 NOT_IN_SERVICE = "Sorry, this number is not in service."
-SUSPENDED_NOTICE = (
-    "{name} can't answer texts here right now. Please call or try again later."
-)
 DEFAULT_HELP = "{name}: text us your question and we'll answer. Reply STOP to opt out."
 MESSAGE_PASSED_ON = "Thanks, I've passed your message on to {name}."
 
@@ -178,8 +176,6 @@ def _reply(
 
 
 def _suspended(business: Business) -> bool:
-    from common.gating import service_decision
-
     return service_decision(business) == "suspend"
 
 
@@ -193,7 +189,7 @@ def _suspension_notice(
     conversation.state["suspension_notice_sent"] = True
     store.save_conversation(conversation, settings.conversation_max_turns)
     log.info("sms_suspended_notice", "Service suspended; notice sent once")
-    return SUSPENDED_NOTICE.format(name=business.name)
+    return suspended_notice(business, "sms")
 
 
 def _looping(store: Store, business: Business, sms: InboundSms) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import context, errors, twiml
+from common.gating import service_decision, suspended_notice
 from common.logs import get_logger
 from common.settings import get_settings
 from common.store import Business, Conversation, Store, Turn, get_store
@@ -64,11 +65,9 @@ def not_in_service() -> str:
 
 def refusal(business: Business) -> str | None:
     """The answer for a business we do not serve now, or None to serve it."""
-    from common.gating import service_decision
-
     if service_decision(business) == "suspend":
         log.info("call_refused_suspended", "Call refused: service suspended")
-        return flow.hang_up(flow.SUSPENDED)
+        return flow.hang_up(suspended_notice(business, "voice"))
     return None
 
 

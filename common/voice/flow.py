@@ -48,9 +48,6 @@ DIGIT_MEANINGS = {"0": "I would like to speak to a person"}
 _NEGATIVE = re.compile(r"\b(no|nope|nah|not really|no thanks|don't|do not)\b", re.I)
 
 NOT_IN_SERVICE = "Sorry, the number you have called is not in service. Goodbye."
-SUSPENDED = (
-    "Sorry, this line is temporarily unavailable. Please try again later. Goodbye."
-)
 STILL_WORKING = "One moment, please."
 
 

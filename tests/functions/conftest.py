@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 from werkzeug.test import Client, TestResponse
 
+from common import outbox
+from common.notify import OUTBOX_CHANNEL
 from common.settings import Settings
 from common.store import Business, KnowledgeEntry, get_store
 from tests.builders import TwilioRequest
@@ -80,16 +80,7 @@ class Line:
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every owner notification written to the local outbox."""
-        folder = Path(self.settings.outbox_dir)
-        if not folder.exists():
-            return []
-        found = []
-        for path in sorted(folder.rglob("*")):
-            if path.suffix == ".jsonl":
-                found += [json.loads(line) for line in path.read_text().splitlines()]
-            elif path.suffix == ".json":
-                found.append(json.loads(path.read_text()))
-        return found
+        return outbox.read(OUTBOX_CHANNEL)
 
 
 def parse(response: TestResponse) -> ElementTree.Element:

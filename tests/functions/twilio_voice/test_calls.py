@@ -331,7 +331,7 @@ def test_a_suspended_business_plays_a_notice_and_hangs_up(line: Start) -> None:
     call.start()
 
     assert call.hung_up()
-    assert "unavailable" in call.spoken()
+    assert "cannot take calls" in call.spoken()
     assert call.line.logs.events("call_started") == []
 
 
