@@ -30,8 +30,8 @@ def test_a_texted_question_gets_the_demo_business_hours(
 
     reply = ElementTree.fromstring(response.get_data()).findtext("Message") or ""
     assert response.status_code == 200
-    assert "9 AM to 6 PM" in reply
-    assert "10 AM to 4 PM" in reply
+    assert "9am to 6pm" in reply
+    assert "10am to 4pm" in reply
     assert logs.one("sms_replied")["business_id"] == "biz-demo"
 
 
@@ -66,7 +66,7 @@ def test_a_call_asks_then_leaves_a_message_that_reaches_the_owner(
     )
 
     assert "Bayside Bikes" in said(greeting)
-    assert "9 AM to 6 PM" in said(hours)
+    assert "9am to 6pm" in said(hours)
     assert "name" in said(name)
     assert "message" in said(reason)
     assert "Goodbye" in said(goodbye)

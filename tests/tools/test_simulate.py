@@ -42,7 +42,7 @@ def test_a_text_and_a_whole_call_against_a_real_local_runtime(
     notifications = Path(env["OUTBOX_DIR"]) / f"{OUTBOX_CHANNEL}.jsonl"
     assert texted.returncode == 0, texted.stderr
     assert "<Message>" in texted.stdout
-    assert "receptionist: Our hours are" in texted.stdout
+    assert "receptionist: Monday to Friday 9am to 6pm" in texted.stdout
     assert called.returncode == 0, called.stderr
     assert "receptionist: Hi, this is Bayside Bikes" in called.stdout
     assert "Goodbye" in called.stdout
