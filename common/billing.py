@@ -182,7 +182,7 @@ def process(
             f"Stripe event {event_type} acknowledged and ignored: {reason}",
             event_id=event_id,
             event_type=event_type,
-            reason=reason,
+            detail=reason,
         )
         outcome = Outcome("ignored", event_id, event_type, detail=reason)
         return _record(store, outcome, replay_of=replay_of)
