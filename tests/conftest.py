@@ -37,6 +37,16 @@ class LogCapture:
 
 
 @pytest.fixture(scope="session")
+def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Firestore emulator for the whole run; yields its host:port."""
+    from tests.emulators import running_emulator
+
+    log_path = tmp_path_factory.mktemp("emulators") / "firestore.log"
+    with running_emulator("firestore", log_path) as host_port:
+        yield host_port
+
+
+@pytest.fixture(scope="session")
 def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Pub/Sub emulator for the whole run; yields its host:port."""
     from tests.emulators import running_emulator

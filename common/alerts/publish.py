@@ -111,7 +111,7 @@ def publisher_client() -> Any:
     global _client
     with _client_lock:
         if _client is None:
-            from google.cloud import pubsub_v1
+            import google.cloud.pubsub_v1 as pubsub_v1
 
             _client = pubsub_v1.PublisherClient()
         return _client

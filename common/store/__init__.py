@@ -55,7 +55,9 @@ def open_store(settings: Settings) -> Store:
     url = settings.store
     store: Store
     if url == "firestore":
-        raise StoreError("STORE=firestore is not available yet: use sqlite:///")
+        from common.store.firestore import FirestoreStore
+
+        store = FirestoreStore.from_settings(settings)
     elif url.startswith("sqlite:"):
         from common.store.sqlite import SqliteStore
 

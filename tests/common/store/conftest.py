@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,10 +30,28 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["sqlite"])
+def emulator_project() -> str:
+    """A project of its own per test: the emulator keeps projects apart."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("firestore", marks=pytest.mark.emulator)]
+)
 def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Store]:
-    backend = SqliteStore(tmp_path / "store.db", clock=clock)
+    backend: Store
+    if request.param == "sqlite":
+        backend = SqliteStore(tmp_path / "store.db", clock=clock)
+    else:
+        host_port = request.getfixturevalue("firestore_emulator")
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host_port)
+        from common.store.firestore import FirestoreStore
+
+        backend = FirestoreStore(project=emulator_project(), clock=clock)
     yield backend
     backend.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +13,9 @@ import pytest
 from common.settings import Settings
 from common.store import Business, StoreError, get_store, open_store, reset_store
 from common.store.cache import CachedStore
+from common.store.firestore import FirestoreStore
 from common.store.sqlite import SqliteStore
-from tests.common.store.conftest import FakeClock
+from tests.common.store.conftest import FakeClock, emulator_project
 from tests.conftest import LogCapture
 
 Configure = Callable[..., tuple[Settings, LogCapture]]
@@ -76,3 +80,39 @@ def test_a_revocation_through_the_cache_takes_effect_at_once(tmp_path: Path) -> 
     assert found is not None
     assert found.revoked
     cached.close()
+
+
+def test_a_process_on_sqlite_never_loads_the_firestore_client(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from common.store import get_store\n"
+        "get_store().increment('x', 60)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('google.cloud.')))\n"
+    )
+    env = {**os.environ, "STORE": f"sqlite:///{tmp_path / 'app.db'}"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.emulator
+def test_store_firestore_opens_the_emulator_named_by_the_environment(
+    configure: Configure, firestore_emulator: str
+) -> None:
+    configure(
+        STORE="firestore",
+        FIRESTORE_EMULATOR_HOST=firestore_emulator,
+        GOOGLE_CLOUD_PROJECT=emulator_project(),
+    )
+
+    store = get_store()
+    store.create_business(Business(business_id="biz-one", name="One"))
+
+    assert isinstance(store, CachedStore)
+    assert isinstance(store.inner, FirestoreStore)
+    assert [b.business_id for b in store.list_businesses()] == ["biz-one"]
+    reset_store()
