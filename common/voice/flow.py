@@ -277,7 +277,10 @@ def missed_transfer(
     state.stage = "offer_message"
     state.outcome = "missed_transfer"
     state.silences = 0
-    text = f"Missed transfer: {state.caller} tried to reach someone ({dial_status})."
+    text = (
+        f"Missed call: {state.caller} asked for a person and the transfer "
+        f"ended {dial_status}."
+    )
     details = {
         "caller": state.caller,
         "dial_status": dial_status,

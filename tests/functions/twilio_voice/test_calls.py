@@ -373,3 +373,12 @@ def test_any_unicode_speech_gets_well_formed_twiml(line: Start, speech: str) -> 
 
     assert call.status == 200
     assert call.last is not None
+
+
+def test_a_body_over_the_limit_gets_voice_twiml_not_html(line: Start) -> None:
+    call = Call(line(MAX_BODY_BYTES="2048"))
+
+    call.post("/v1/voice/turn?n=1", "voice-gather-speech", SpeechResult="a" * 5000)
+
+    assert call.status == 413
+    assert call.hung_up()
