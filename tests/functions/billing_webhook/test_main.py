@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -15,7 +16,12 @@ from common.settings import Settings, get_settings
 from common.store import Business, get_store
 from common.store.demo import seed_demo
 from common.store.sqlite import SqliteStore
-from tests.builders import stripe_event, stripe_fixture, stripe_headers
+from tests.builders import (
+    TwilioRequest,
+    stripe_event,
+    stripe_fixture,
+    stripe_headers,
+)
 from tests.conftest import LogCapture
 from tests.faults import fail_first_call
 from tests.runtime import local_client, running_server
@@ -78,6 +84,26 @@ def test_signed_deletion_suspends_the_demo_business(configure: Configure) -> Non
     assert business.status == "suspended"
     assert gating.service_decision(business) == "suspend"
     assert business.name in gating.suspended_notice(business, "sms")
+
+
+def test_suspended_demo_business_answers_its_next_sms_with_the_notice(
+    configure: Configure,
+) -> None:
+    configure()
+    demo_business("active")
+    client = local_client()
+    sms = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound").signed()
+
+    billing = post(client, stripe_fixture("customer-subscription-deleted"))
+    reply = client.post("/twilio/sms", **sms.kwargs())
+
+    business = get_store().get_business(DEMO)
+    assert business is not None
+    assert billing.status_code == 200
+    assert reply.status_code == 200
+    message = ElementTree.fromstring(reply.get_data()).find("Message")
+    assert message is not None
+    assert message.text == gating.suspended_notice(business, "sms")
 
 
 @pytest.mark.parametrize("fixture", ALL_FIXTURES)
