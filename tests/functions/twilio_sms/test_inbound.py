@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from common import twiml
 from common.sms import inbound
 from common.store import get_store
 from tests.functions.conftest import BAKERY_NUMBER, CUSTOMER, Line, bakery, parse
@@ -72,6 +73,26 @@ def test_a_duplicate_arriving_while_the_first_is_answered_sends_nothing_twice(
     assert reply == ""
     assert started.logs.events("sms_replied") == []
     assert started.logs.one("sms_duplicate")["replayed"] is False
+
+
+def test_a_duplicate_waits_for_the_first_reply_and_sends_the_same(
+    line: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = line()
+    store = get_store()
+    store.claim("twilio_sms", sid(1), ttl_seconds=3600)
+
+    def first_delivery_finishes(seconds: float) -> None:
+        reply = twiml.message("We open at 7.")
+        store.complete_claim("twilio_sms", sid(1), {"twiml": reply})
+
+    monkeypatch.setattr(inbound.time, "sleep", first_delivery_finishes)
+
+    reply = text(started, "What are your opening hours?")
+
+    assert reply == "We open at 7."
+    assert started.logs.events("sms_replied") == []
+    assert started.logs.one("sms_duplicate")["replayed"] is True
 
 
 @pytest.mark.parametrize(
@@ -294,3 +315,35 @@ def test_any_unicode_gets_well_formed_twiml(line: Start, body: str) -> None:
 
     assert response.status_code == 200
     parse(response)
+
+
+def test_a_message_left_by_text_reaches_the_owner(line: Start) -> None:
+    started = line()
+
+    offer = text(started, "I want to leave a message", sid(1))
+    thanks = text(started, "This is Dana, please save me two rye loaves", sid(2))
+
+    assert "message" in offer
+    assert "passed your message on to Corner Bakery" in thanks
+    [taken] = started.outbox()
+    assert taken["kind"] == "message_taken"
+    assert CUSTOMER in taken["text"]
+    assert "two rye loaves" in taken["text"]
+    assert started.logs.one("sms_message_taken")["delivered"] is True
+
+
+def test_a_picture_with_a_question_gets_both_acknowledged_and_answered(
+    line: Start,
+) -> None:
+    started = line()
+
+    response = started.post(
+        "/twilio/sms",
+        "sms-inbound-mms",
+        To=BAKERY_NUMBER,
+        Body="Do you bake gluten-free bread?",
+    )
+
+    reply = parse(response).findtext("Message") or ""
+    assert reply.startswith("Thanks for the 2 attachments.")
+    assert "Tuesday and Friday" in reply
