@@ -30,6 +30,12 @@ def _cold_start(quick: bool) -> list[Row]:
     results = coldstart.measure(rounds=3 if quick else 7)
     base = results.pop("baseline hello-world")
     rows: list[Row] = []
+    failed = {name: result for name, result in results.items() if result.error}
+    for name, result in failed.items():
+        rows.append(
+            (f"cold start, {name}", f"failed: {result.error}", "-", "-", "-", False)
+        )
+        del results[name]
     for name, result in results.items():
         ratio = result.seconds / base.seconds
         rows.append(

@@ -19,23 +19,35 @@ from bench.targets import BASELINE_HELLO, FUNCTIONS, first_request, prepare_stor
 class ColdStart:
     seconds: float
     rss_kib: int
+    error: str | None = None
 
 
 def measure(rounds: int = 7) -> dict[str, ColdStart]:
+    """Median cold start and idle memory per target; a failing target is named."""
     samples: dict[str, list[tuple[float, int]]] = {}
+    errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as scratch:
         env = prepare_store(Path(scratch))
         targets = [BASELINE_HELLO, *FUNCTIONS]
         for _ in range(rounds):
             for target in targets:
-                result = time_to_first_2xx(
-                    target, lambda port, t=target: first_request(t, port), env
-                )
+                if target.name in errors:
+                    continue
+                try:
+                    result = time_to_first_2xx(
+                        target, lambda port, t=target: first_request(t, port), env
+                    )
+                except RuntimeError as exc:
+                    errors[target.name] = str(exc)[:160]
+                    continue
                 samples.setdefault(target.name, []).append(result)
-    return {
+    results = {
         name: ColdStart(
             seconds=statistics.median(s for s, _ in runs),
             rss_kib=int(statistics.median(r for _, r in runs)),
         )
         for name, runs in samples.items()
+        if name not in errors
     }
+    results.update({name: ColdStart(0.0, 0, error) for name, error in errors.items()})
+    return results
