@@ -66,7 +66,6 @@ def init(settings: Settings, transport: Any = None) -> bool:
         environment=settings.environment,
         release=settings.sentry_release,
         traces_sample_rate=settings.sentry_traces_sample_rate,
-        send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
         event_scrubber=EventScrubber(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from common.notify import OUTBOX_CHANNEL
 from tests.runtime import ROOT, running_server
 from tests.tools.test_serve import embedded_env
+from tools.drills import DRILLS
 
 
 def simulate(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -78,3 +80,33 @@ def test_an_unreachable_runtime_is_one_line_and_exit_status_1() -> None:
 
     assert result.returncode == 1
     assert "is `make run` running?" in result.stderr
+
+
+def _drills(*args: str, environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.simulate", "alerts", *args],
+        cwd=ROOT,
+        env={**os.environ, "ENVIRONMENT": environment},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_alert_drills_each_print_their_one_alert_with_its_runbook() -> None:
+    finished = _drills(environment="staging")
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    for drill in DRILLS:
+        assert f"[ok] {drill.name}:" in finished.stdout
+        assert f"{drill.severity} {drill.alert}:" in finished.stdout
+    assert "runbook: wiki/Runbooks#twilio-webhook-failure" in finished.stdout
+    assert "runbook: wiki/Runbooks#error-rate-spike" in finished.stdout
+
+
+def test_alert_drills_refuse_to_run_in_prod() -> None:
+    finished = _drills("--drill", "twilio", environment="prod")
+
+    assert finished.returncode != 0
+    assert "ENVIRONMENT=prod" in finished.stderr

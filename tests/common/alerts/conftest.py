@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import responses
 
+from common import http as http_wrapper
 from common.alerts import destinations
 from common.alerts.model import Alert
 from common.settings import Settings
@@ -112,3 +113,20 @@ def sent_to(http: responses.RequestsMock, url: str) -> list[dict[str, Any]]:
         for call in http.calls
         if call.request.url == url
     ]
+
+
+class _SlowClock:
+    """Every reading is 5 ms after the last: each request takes 5 ms."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 0.005
+        return self.now
+
+
+@pytest.fixture
+def slow_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests measured by the HTTP wrapper take 5 ms, whatever the machine."""
+    monkeypatch.setattr(http_wrapper, "time", _SlowClock())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from common import context, http, outbox
+from common import context, outbox
 from common.alerts import detect
 from common.settings import Settings
 from tests.builders import TwilioRequest
@@ -23,23 +23,6 @@ ANCHORS = {
     "latency_slo_breach": "latency-slo-breach",
     "error_rate_spike": "error-rate-spike",
 }
-
-
-class _SlowClock:
-    """Every reading is 5 ms after the last: each request takes 5 ms."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def perf_counter(self) -> float:
-        self.now += 0.005
-        return self.now
-
-
-@pytest.fixture
-def slow_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Requests measured by the HTTP wrapper take 5 ms, whatever the machine."""
-    monkeypatch.setattr(http, "time", _SlowClock())
 
 
 def _play(drill: Drill) -> int:
