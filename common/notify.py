@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common import outbox
+from common.alerts import detect
 from common.logs import get_logger, mask_phone
 from common.settings import Settings, get_settings
 from common.store import Business
@@ -153,6 +154,12 @@ def _failed(kind: str, to: str, text: str, failure: _Failure) -> bool:
         status=failure.status,
         error_code=failure.code,
         lost_chars=len(text),
+    )
+    detect.record_event(
+        "notification_failed",
+        kind=kind,
+        destination=mask_phone(to),
+        reason=failure.reason,
     )
     return False
 

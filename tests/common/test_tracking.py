@@ -61,15 +61,11 @@ def _failing_sms_app() -> Flask:
 
     @function.route("/twilio/sms")
     def inbound(incoming: Any) -> Response:
-        context.update(
-            business_id="biz-123", message_sid="SM0001", call_sid="CA0002"
-        )
+        context.update(business_id="biz-123", message_sid="SM0001", call_sid="CA0002")
         raise RuntimeError(f"could not answer {incoming.form['From']}")
 
     app = Flask("sms")
-    app.add_url_rule(
-        "/twilio/sms", "sms", lambda: function(request), methods=["POST"]
-    )
+    app.add_url_rule("/twilio/sms", "sms", lambda: function(request), methods=["POST"])
     return app
 
 
@@ -91,9 +87,10 @@ def test_unhandled_error_reaches_sentry_tagged_and_scrubbed(
         }
     )
 
-    response = _failing_sms_app().test_client().post(
-        f"/twilio/sms?From=%2B15557654321&Body={TEXT.replace(' ', '+')}", **kwargs
-    )
+    client = _failing_sms_app().test_client()
+    query = f"From=%2B15557654321&Body={TEXT.replace(' ', '+')}"
+
+    response = client.post(f"/twilio/sms?{query}", **kwargs)
     tracking.flush()
 
     assert response.status_code == 500

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from common import context, outbox
+from common import context, notify, outbox
 from common.alerts import detect
 from common.settings import Settings
+from common.store import Business
 from tests.builders import TwilioRequest
 from tests.conftest import LogCapture
 from tests.runtime import local_client
@@ -175,3 +176,23 @@ def test_detection_failure_is_logged_and_never_raises(
 
     assert logs.one("alert_detection_failed")["severity"] == "ERROR"
     context.clear()
+
+
+def test_owner_notification_that_cannot_be_sent_fires_notification_failure(
+    configure: Configure,
+) -> None:
+    _, logs = configure(
+        ENVIRONMENT="staging",
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        TWILIO_AUTH_TOKEN="staging-auth-token",
+    )
+    owner = Business(
+        business_id="biz-9", name="Maple Street", owner_contacts=["+15555550199"]
+    )
+
+    notify.notify_owner(owner, "message_taken", "Please call Ana back")
+
+    fired = logs.one("alert_fired")
+    assert (fired["alert"], fired["alert_severity"]) == ("notification_failure", "P1")
+    assert fired["runbook_url"] == "wiki/Runbooks#notification-failure"
+    assert fired["dedup_key"] == "notification_failure:message_taken:+1******0199"
