@@ -187,7 +187,10 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, AlertDefinition]:
     """Parse and check a catalogue file; raises CatalogueError naming the fault."""
     import yaml
 
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # The C loader, when PyYAML was built with it, reads the file in a
+    # millisecond; the pure-Python one takes tens on the first request.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     if not isinstance(document, Mapping) or not isinstance(
         document.get("alerts"), Mapping
     ):

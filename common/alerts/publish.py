@@ -15,18 +15,14 @@ logged as `alert_publish_failed` and never fails the request that fired it.
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    stop_after_attempt,
-    wait_exponential,
-)
+from typing import TYPE_CHECKING, Any
 
 from common.alerts.model import Alert
 from common.logs import get_logger
 from common.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = get_logger(__name__)
 
@@ -46,6 +42,9 @@ class PublishError(RuntimeError):
 
 def publish(alert: Alert) -> None:
     """Deliver an alert to the router, by Pub/Sub or in-process. Never raises."""
+    # Imported on first alert: tenacity costs tens of milliseconds at start-up.
+    from tenacity import Retrying, stop_after_attempt, wait_exponential
+
     settings = get_settings()
     transport = "pubsub" if settings.alert_topic else "in_process"
     retrying = Retrying(
