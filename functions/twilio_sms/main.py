@@ -10,7 +10,7 @@ from __future__ import annotations
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import tenancy
+from common import guards, tenancy
 from common.http import HttpFunction, require_form, twiml
 from common.runtime import boot
 from common.settings import get_settings
@@ -27,6 +27,8 @@ def inbound_message(request: Request) -> Response:
     verify_twilio(request, get_settings())
     sms = inbound.InboundSms.parse(request.form)
     business = tenancy.business_for_twilio(request)
+    if business is not None:
+        guards.check_business(business.business_id, "sms", "/twilio/sms")
     return twiml(inbound.answer(sms, business))
 
 

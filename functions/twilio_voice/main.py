@@ -13,7 +13,7 @@ from collections.abc import Callable
 import functions_framework
 from werkzeug.wrappers import Request, Response
 
-from common import tenancy
+from common import guards, tenancy
 from common.edge import public_url
 from common.http import HttpFunction, require_form, twiml
 from common.runtime import boot
@@ -58,9 +58,13 @@ def _turn_number(request: Request) -> int:
 
 @app.route("/v1/voice")
 def incoming(request: Request) -> Response:
-    return _served(
-        request, lambda hook, business: calls.incoming(hook, business, _urls())
-    )
+    def greet(hook: calls.Webhook, business: Business) -> str:
+        # Only new calls count toward the business's limit: a call already
+        # answered is never cut off by it.
+        guards.check_business(business.business_id, "voice", "/v1/voice")
+        return calls.incoming(hook, business, _urls())
+
+    return _served(request, greet)
 
 
 @app.route("/v1/voice/turn")

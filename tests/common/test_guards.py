@@ -10,6 +10,8 @@ import pytest
 
 from common import errors, guards
 from common.settings import Settings, SettingsError, load_settings
+from common.store import get_store
+from common.store.demo import seed_demo
 from tests.builders import TwilioRequest
 from tests.conftest import LogCapture
 from tests.runtime import local_client
@@ -149,6 +151,45 @@ def test_business_over_its_limit_is_refused_and_fires_its_anomaly(
     fired = logs.one("alert_fired")
     assert fired["alert"] == "rate_limit_business_anomaly"
     assert fired["dedup_key"] == "rate_limit_business_anomaly:biz-123"
+
+
+def test_sms_to_a_business_over_its_limit_gets_no_reply(configure: Configure) -> None:
+    settings, logs = configure(RATE_LIMIT_SMS_PER_BUSINESS="1")
+    seed_demo(get_store(), settings)
+    client = local_client()
+    first = TwilioRequest.from_fixture(
+        "/twilio/sms", "sms-inbound", MessageSid="SM" + "1" * 32
+    )
+    second = TwilioRequest.from_fixture(
+        "/twilio/sms", "sms-inbound", MessageSid="SM" + "2" * 32
+    )
+
+    answered = client.post(first.path, **first.signed().kwargs())
+    refused = client.post(second.path, **second.signed().kwargs())
+
+    assert len(ElementTree.fromstring(answered.data)) == 1
+    assert refused.status_code == 200
+    assert list(ElementTree.fromstring(refused.data)) == []
+    triggered = logs.one("rate_limit_triggered")
+    assert (triggered["scope"], triggered["key"]) == ("business", "biz-demo")
+
+
+def test_new_call_to_a_business_over_its_limit_is_told_sorry(
+    configure: Configure,
+) -> None:
+    settings, logs = configure(RATE_LIMIT_VOICE_PER_BUSINESS="1")
+    seed_demo(get_store(), settings)
+    client = local_client()
+    first = TwilioRequest.from_fixture("/v1/voice", "voice-inbound", CallSid="CA1")
+    second = TwilioRequest.from_fixture("/v1/voice", "voice-inbound", CallSid="CA2")
+
+    client.post(first.path, **first.signed().kwargs())
+    refused = client.post(second.path, **second.signed().kwargs())
+
+    assert refused.status_code == 200
+    verbs = [element.tag for element in ElementTree.fromstring(refused.data)]
+    assert verbs == ["Say", "Hangup"]
+    assert logs.one("rate_limit_triggered")["scope"] == "business"
 
 
 def test_business_limit_for_the_api_answers_429(configure: Configure) -> None:
