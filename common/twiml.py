@@ -1,4 +1,4 @@
-"""TwiML answers, built with twilio's own `twilio.twiml` classes.
+"""Messaging TwiML, built with twilio's own `twilio.twiml` classes.
 
 Every text that goes into TwiML passes through `xml_safe` first: the XML
 library escapes `<`, `&` and quotes, but a control character from a
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from twilio.twiml.messaging_response import MessagingResponse
-from twilio.twiml.voice_response import VoiceResponse
 
 # Characters XML 1.0 forbids: C0 controls other than tab, newline and carriage
 # return, lone surrogates, and the two non-characters U+FFFE and U+FFFF.
@@ -34,16 +33,3 @@ def message(text: str | None) -> str:
 def empty() -> str:
     """A messaging answer that sends nothing."""
     return message(None)
-
-
-def voice() -> VoiceResponse:
-    """A fresh voice answer to add verbs to."""
-    return VoiceResponse()
-
-
-def say_and_hang_up(text: str) -> str:
-    """Speak one sentence and end the call."""
-    response = VoiceResponse()
-    response.say(xml_safe(text))
-    response.hangup()
-    return str(response.to_xml())
