@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from common import errors
+from common import assistant, errors
 from common.logs import get_logger
+from common.notify import notify_owner
+from common.settings import get_settings
+from common.store import Business, Conversation, Turn, get_store
 
 log = get_logger(__name__)
 
@@ -26,9 +31,16 @@ ChatChannel = Literal["chat", "widget"]
 MAX_MESSAGE_CHARS = 2000
 MAX_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 254
+MAX_KEY_CHARS = 128
 SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 E164_PATTERN = re.compile(r"^\+[1-9]\d{1,14}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Contact details written into a message ("call me on 555 123 4567").
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d ().-]{5,}\d")
+MIN_PHONE_DIGITS = 7
+# Answers to "would you like to leave a message?" that leave none.
+_NOT_A_MESSAGE = frozenset({"decline", "goodbye", "thanks"})
 
 _REQUEST_FIELDS = {"chat": {"message", "session_id", "customer"}}
 _REQUEST_FIELDS["widget"] = {"message", "session_id", "key"}
@@ -68,6 +80,13 @@ def parse_chat_request(payload: dict[str, Any], channel: ChatChannel) -> ChatReq
 
     message = _message(payload.get("message"))
     session_id = _session_id(payload.get("session_id"))
+    key = payload.get("key")
+    if key is not None and (not isinstance(key, str) or len(key) > MAX_KEY_CHARS):
+        raise errors.BadRequest(
+            f"'key' must be the widget's publishable key, a string of at most "
+            f"{MAX_KEY_CHARS} characters",
+            reason="malformed widget key field",
+        )
     customer = None
     if channel == "chat" and payload.get("customer") is not None:
         customer = _customer(payload["customer"])
@@ -144,3 +163,142 @@ def _optional_text(raw: object, name: str, limit: int) -> str | None:
             code="invalid_customer",
         )
     return raw.strip()
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """What the API and the widget send back."""
+
+    reply: str
+    session_id: str
+    action: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "reply": self.reply,
+            "session_id": self.session_id,
+            "action": self.action,
+        }
+
+
+def converse(
+    business: Business,
+    channel: ChatChannel,
+    chat_request: ChatRequest,
+    *,
+    now: datetime | None = None,
+) -> ChatAnswer:
+    """Answer one visitor message, remember it, and tell the owner about a lead."""
+    settings = get_settings()
+    store = get_store()
+    session_id = chat_request.session_id or new_session_id()
+    conversation = store.get_conversation(business.business_id, channel, session_id)
+    previous_action = conversation.state.get("last_action")
+
+    reply = assistant.respond(
+        business,
+        "chat",
+        conversation.turns,
+        chat_request.message,
+        now=now,
+        deadline_ms=settings.chat_turn_deadline_ms,
+    )
+
+    at = time.time()
+    conversation.turns.extend(
+        [
+            Turn(role="customer", text=chat_request.message, at=at),
+            Turn(role="assistant", text=reply.text, at=at),
+        ]
+    )
+    conversation.state["last_action"] = reply.action
+    lead = _lead(conversation, chat_request, reply, previous_action)
+    store.save_conversation(conversation, settings.conversation_max_turns)
+
+    if lead is not None:
+        _notify_lead(business, channel, session_id, chat_request, lead)
+    log.info(
+        "chat_turn_answered",
+        channel=channel,
+        new_session=chat_request.session_id is None,
+        intent=reply.intent,
+        action=reply.action,
+        source=reply.source,
+        lead=lead or "-",
+    )
+    return ChatAnswer(reply=reply.text, session_id=session_id, action=reply.action)
+
+
+def _lead(
+    conversation: Conversation,
+    chat_request: ChatRequest,
+    reply: assistant.Reply,
+    previous_action: object,
+) -> str | None:
+    """Why this turn is a lead for the owner, or None.
+
+    A lead is a visitor who left contact details we had not passed on yet,
+    or whose message follows the receptionist's offer to take one (a call
+    back, a note for the team).
+    """
+    contacts = _contacts(chat_request)
+    known = set(conversation.state.get("contacts_sent", []))
+    fresh = sorted(contacts - known)
+    if fresh:
+        conversation.state["contacts_sent"] = sorted(known | contacts)
+        return "contact_details"
+    if previous_action == "take_message" and reply.intent not in _NOT_A_MESSAGE:
+        return "message"
+    if reply.action == "take_message" and contacts:
+        return "callback_request"
+    return None
+
+
+def _contacts(chat_request: ChatRequest) -> set[str]:
+    """Phone numbers and emails the visitor gave, in the body or the message."""
+    found: set[str] = set()
+    customer = chat_request.customer
+    if customer is not None:
+        found.update(value for value in (customer.phone, customer.email) if value)
+    found.update(
+        match.group(0) for match in _EMAIL_IN_TEXT.finditer(chat_request.message)
+    )
+    for match in _PHONE_IN_TEXT.finditer(chat_request.message):
+        digits = re.sub(r"[^\d+]", "", match.group(0))
+        if len(digits.lstrip("+")) >= MIN_PHONE_DIGITS:
+            found.add(digits)
+    return found
+
+
+def _notify_lead(
+    business: Business,
+    channel: ChatChannel,
+    session_id: str,
+    chat_request: ChatRequest,
+    lead: str,
+) -> None:
+    customer = chat_request.customer or Customer()
+    source = "website chat" if channel == "widget" else "chat"
+    who = customer.name or "A visitor"
+    contact = ", ".join(v for v in (customer.phone, customer.email) if v)
+    text = f"New lead from your {source}: {who}"
+    text += f" ({contact})" if contact else ""
+    text += f' wrote: "{_shorten(chat_request.message)}"'
+    notify_owner(
+        business,
+        "new_lead",
+        text,
+        details={
+            "channel": channel,
+            "session_id": session_id,
+            "reason": lead,
+            "name": customer.name,
+            "phone": customer.phone,
+            "email": customer.email,
+            "message": chat_request.message,
+        },
+    )
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

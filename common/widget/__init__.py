@@ -2,9 +2,10 @@
 
 The script (`widget.js`, shipped as package data) is served as it is, with a
 content hash as its ETag so browsers revalidate cheaply. The widget's
-endpoints answer only origins on the business's allowlist: an allowed origin
-is echoed exactly in `Access-Control-Allow-Origin`; any other origin gets no
-CORS allow header at all, so the browser hides the answer from the page.
+endpoints answer only origins on the business's allowlist (checked by
+`common.tenancy.business_for_widget`): an allowed origin is echoed exactly
+in `Access-Control-Allow-Origin`; any other origin gets no CORS allow header
+at all, so the browser keeps the answer from the page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -56,42 +56,6 @@ def script_response(request: Request) -> Response:
         )
     response.set_etag(script.etag)
     return response
-
-
-def normalise_origin(raw: str | None) -> str | None:
-    """`scheme://host[:port]` in lower case, or None for anything else.
-
-    Default ports are dropped, so `https://example.com:443` and
-    `https://example.com` are the same origin. Browsers send `null` from
-    sandboxed frames and files; that is never an allowed origin.
-    """
-    if not raw or raw.strip().lower() == "null":
-        return None
-    try:
-        parts = urlsplit(raw.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in ("http", "https") or not host:
-        return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return None
-    if parts.username is not None or parts.password is not None:
-        return None
-    default_port = 443 if scheme == "https" else 80
-    if port is None or port == default_port:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
-def origin_allowed(origin: str | None, allowed_origins: list[str]) -> bool:
-    """Whether the browser's `Origin` is on the business's allowlist."""
-    normalised = normalise_origin(origin)
-    if normalised is None:
-        return False
-    return normalised in {normalise_origin(entry) for entry in allowed_origins}
 
 
 def cors_headers(origin: str) -> dict[str, str]:
