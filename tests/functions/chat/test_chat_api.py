@@ -20,9 +20,7 @@ def tenant(configure: Configure) -> Tenant:
     return create_tenant()
 
 
-def _post(
-    tenant: Tenant | None, body: Any = None, **headers: str
-) -> Any:
+def _post(tenant: Tenant | None, body: Any = None, **headers: str) -> Any:
     sent = {"X-Request-ID": "req-chat-1", **headers}
     if tenant is not None:
         sent.setdefault("X-API-Key", tenant.api_key)
@@ -261,3 +259,17 @@ def test_answered_turn_is_logged_with_the_business_and_no_text(
     assert line["new_session"] is True
     assert "What are your hours?" not in str(logs.lines)
     assert tenant.api_key not in str(logs.lines)
+
+
+def test_business_over_its_chat_limit_gets_429_with_retry_after(
+    configure: Configure,
+) -> None:
+    configure(RATE_LIMIT_CHAT_PER_BUSINESS="1", RATE_LIMIT_WINDOW_SECONDS="60")
+    tenant = create_tenant()
+
+    allowed = _post(tenant, {"message": "What are your hours?"})
+    refused = _post(tenant, {"message": "What are your hours?"})
+
+    assert allowed.status_code == 200
+    _assert_error(refused, 429, "rate_limited")
+    assert refused.headers["Retry-After"] == "60"

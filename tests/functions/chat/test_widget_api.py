@@ -171,3 +171,17 @@ def test_widget_cannot_continue_a_conversation_the_api_started(
     assert api.status_code == widget.status_code == 200
     assert len(api_turns.turns) == 2
     assert len(widget_turns.turns) == 2
+
+
+def test_visitor_address_over_the_widget_limit_gets_429_with_retry_after(
+    configure: Configure,
+) -> None:
+    _, logs = configure(RATE_LIMIT_WIDGET_PER_IP="2", RATE_LIMIT_WINDOW_SECONDS="30")
+    tenant = create_tenant()
+
+    answers = [_post(tenant, {"message": "What are your hours?"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].headers["Retry-After"] == "30"
+    assert answers[2].json["error"]["code"] == "rate_limited"
+    assert logs.one("rate_limit_triggered")["channel"] == "widget"
