@@ -142,9 +142,12 @@ class Settings:
 
 # Channels with their own rate limits: RATE_LIMIT_<CHANNEL>_PER_BUSINESS and
 # RATE_LIMIT_<CHANNEL>_PER_IP, requests per RATE_LIMIT_WINDOW_SECONDS.
+# Twilio calls from its own shared addresses, so an IP limit on the Twilio
+# channels would throttle every tenant at once: they are limited per business
+# unless an operator sets RATE_LIMIT_SMS_PER_IP or RATE_LIMIT_VOICE_PER_IP.
 RATE_LIMIT_CHANNELS: dict[str, tuple[int | None, int | None]] = {
-    "sms": (600, 120),
-    "voice": (300, 60),
+    "sms": (600, None),
+    "voice": (300, None),
     "chat": (600, 120),
     "widget": (300, 30),
 }
