@@ -24,7 +24,9 @@ collection in `TTL_COLLECTIONS` carries a Timestamp `expires_at` for
 Firestore's TTL policy; reads ignore what has expired but not yet been
 deleted.
 
-A claim is decided in a transaction. A counter is added to with Firestore's
+A claim is won by creating its document, which succeeds for exactly one
+caller; an existing claim (finished, released or stale) is decided in a
+transaction. A counter is added to with Firestore's
 atomic increment, whose result comes back in the same write, so concurrent
 increments never contend or retry.
 """
@@ -417,6 +419,22 @@ class FirestoreStore(Store):
     ) -> Claim:
         ref = self._claim_ref(source, event_id)
         now, now_at = self._now()
+        fresh = {
+            "source": source,
+            "event_id": event_id,
+            "state": "in_progress",
+            "result": None,
+            "claimed_at": now,
+            TTL_FIELD: _timestamp(now + ttl_seconds),
+        }
+
+        # The common case, a first delivery, needs no transaction: creating
+        # the document succeeds for exactly one caller.
+        try:
+            ref.create(fresh)
+            return Claim("claimed")
+        except google_errors.AlreadyExists:
+            pass
 
         @firestore.transactional
         def attempt(transaction: Any) -> Claim:
@@ -429,17 +447,7 @@ class FirestoreStore(Store):
                 live_lease = data["claimed_at"] + lease_seconds > now
                 if data["state"] == "in_progress" and live_lease:
                     return Claim("in_progress")
-            transaction.set(
-                ref,
-                {
-                    "source": source,
-                    "event_id": event_id,
-                    "state": "in_progress",
-                    "result": None,
-                    "claimed_at": now,
-                    TTL_FIELD: _timestamp(now + ttl_seconds),
-                },
-            )
+            transaction.set(ref, fresh)
             return Claim("claimed")
 
         claim: Claim = attempt(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
