@@ -243,8 +243,7 @@ def _lead(
     """
     contacts = _contacts(chat_request)
     known = set(conversation.state.get("contacts_sent", []))
-    fresh = sorted(contacts - known)
-    if fresh:
+    if contacts - known:
         conversation.state["contacts_sent"] = sorted(known | contacts)
         return "contact_details"
     if previous_action == "take_message" and reply.intent not in _NOT_A_MESSAGE:
