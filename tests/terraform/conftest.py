@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +155,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Console:
 
 
 @pytest.fixture
-def console_for(tmp_path: Path) -> Iterator[Callable[[str], Console]]:
+def console_for(tmp_path: Path) -> Callable[[str], Console]:
     """A console over another catalogue text, to prove what drift does."""
     terraform_binary()
 
     def build(catalogue_text: str) -> Console:
         return Console(_module_with(catalogue_text, tmp_path))
 
-    yield build
+    return build

@@ -101,9 +101,9 @@ def test_every_alert_with_a_threshold_has_a_policy_with_runbook_and_severity(
     for name, alert in _catalogue().items():
         policy = policies[name]
         runbook = f"{base}#{alert['runbook_anchor']}"
-        assert policy["severity"] == {"P0": "CRITICAL", "P1": "WARNING"}[
-            alert["severity"]
-        ]
+        assert (
+            policy["severity"] == {"P0": "CRITICAL", "P1": "WARNING"}[alert["severity"]]
+        )
         assert policy["user_labels"] == {
             "alert": name,
             "severity": alert["severity"].lower(),
@@ -125,7 +125,8 @@ def test_unset_threshold_leaves_its_alert_without_a_policy(console: Console) -> 
     expected = {
         name
         for name, alert in _catalogue().items()
-        if alert["threshold_variable"] in (None, "TWILIO_WEBHOOK_FAILURE_ALERT_THRESHOLD")
+        if alert["threshold_variable"]
+        in (None, "TWILIO_WEBHOOK_FAILURE_ALERT_THRESHOLD")
     }
     assert set(policies) == expected
 
