@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from common.settings import SECRET_NAMES, Settings
-from common.store.firestore import TTL_COLLECTIONS
 from tests.terraform.conftest import ROOT, TERRAFORM_DIR, Config
 from tools.package import FUNCTIONS
 
@@ -194,14 +193,28 @@ def test_http_functions_may_publish_alerts(config: Config) -> None:
     )
 
 
+def _ttl_collections() -> list[str]:
+    """`TTL_COLLECTIONS` of the Firestore store, read without importing it."""
+    source = ROOT / "common" / "store" / "firestore.py"
+    if not source.is_file():
+        pytest.skip("common/store/firestore.py is absent: nothing to compare")
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, "id", None) == "TTL_COLLECTIONS" for target in node.targets
+        ):
+            return sorted(ast.literal_eval(node.value))
+    pytest.fail("common/store/firestore.py no longer defines TTL_COLLECTIONS")
+
+
 def test_ttl_policies_cover_every_collection_the_store_expires(config: Config) -> None:
+    expected = _ttl_collections()
     field = config.resource("google_firestore_field", "expires_at")
 
     assert field["for_each"] == "${local.ttl_collections}"
     assert field["field"] == "expires_at"
     assert "ttl_config" in field
     declared = re.findall(r'"(\w+)"', config.locals["ttl_collections"])
-    assert sorted(declared) == sorted(TTL_COLLECTIONS)
+    assert sorted(declared) == expected
 
 
 def test_every_threshold_setting_is_a_terraform_variable(config: Config) -> None:
