@@ -12,6 +12,8 @@ from common import context, errors, tenancy
 from common.settings import Settings
 from common.store import Business, Store, get_store
 from tests.conftest import LogCapture
+from tests.functions.chat.tenants import create_tenant
+from tests.runtime import local_client
 
 Configure = Callable[..., tuple[Settings, LogCapture]]
 SHOP_A = "https://a.example.com"
@@ -175,3 +177,36 @@ def test_stripe_resolves_by_customer_then_by_client_reference(store: Store) -> N
     assert by_reference is not None
     assert by_reference.business_id == "biz-a"
     assert unknown is None
+
+
+def test_one_business_key_can_neither_read_nor_change_another_business_chat(
+    configure: Configure,
+) -> None:
+    configure()
+    mine = create_tenant("biz-mine")
+    theirs = create_tenant("biz-theirs")
+    client = local_client()
+    session = {"session_id": "shared-session-1"}
+
+    def post(api_key: str, headers: dict[str, str], message: str) -> int:
+        response = client.post(
+            "/v1/chat",
+            json={"message": message, **session},
+            headers={"X-API-Key": api_key, **headers},
+        )
+        return response.status_code
+
+    theirs_said = post(theirs.api_key, {}, "What are your hours?")
+    crossed = post(mine.api_key, {"X-Business-ID": theirs.business_id}, "Hijack")
+    mine_said = post(mine.api_key, {}, "Do you rent e-bikes?")
+
+    store = get_store()
+    their_turns = store.get_conversation("biz-theirs", "chat", "shared-session-1").turns
+    my_turns = store.get_conversation("biz-mine", "chat", "shared-session-1").turns
+    assert (theirs_said, crossed, mine_said) == (200, 403, 200)
+    assert [t.text for t in their_turns if t.role == "customer"] == [
+        "What are your hours?"
+    ]
+    assert [t.text for t in my_turns if t.role == "customer"] == [
+        "Do you rent e-bikes?"
+    ]
