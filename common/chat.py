@@ -39,8 +39,12 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_IN_TEXT = re.compile(r"\+?\d[\d ().-]{5,}\d")
 MIN_PHONE_DIGITS = 7
-# Answers to "would you like to leave a message?" that leave none.
-_NOT_A_MESSAGE = frozenset({"decline", "goodbye", "thanks"})
+# What the assistant makes of free text (not a question it recognises).
+_MESSAGE_INTENTS = frozenset({"knowledge", "unknown"})
+MESSAGE_PASSED_ON = (
+    "Thanks, I've passed your message on to {name}. "
+    "Is there anything else I can help you with?"
+)
 
 _REQUEST_FIELDS = {"chat": {"message", "session_id", "customer"}}
 _REQUEST_FIELDS["widget"] = {"message", "session_id", "key"}
@@ -203,16 +207,23 @@ def converse(
         now=now,
         deadline_ms=settings.chat_turn_deadline_ms,
     )
+    # After "tell me your name and your message", free text is that message.
+    taken = previous_action == "take_message" and reply.intent in _MESSAGE_INTENTS
+    if taken:
+        reply_text = MESSAGE_PASSED_ON.format(name=business.name)
+        action = "answer"
+    else:
+        reply_text, action = reply.text, reply.action
 
     at = time.time()
     conversation.turns.extend(
         [
             Turn(role="customer", text=chat_request.message, at=at),
-            Turn(role="assistant", text=reply.text, at=at),
+            Turn(role="assistant", text=reply_text, at=at),
         ]
     )
-    conversation.state["last_action"] = reply.action
-    lead = _lead(conversation, chat_request, reply, previous_action)
+    conversation.state["last_action"] = action
+    lead = _lead(conversation, chat_request, taken)
     store.save_conversation(conversation, settings.conversation_max_turns)
 
     if lead is not None:
@@ -221,35 +232,30 @@ def converse(
         "chat_turn_answered",
         channel=channel,
         new_session=chat_request.session_id is None,
-        intent=reply.intent,
-        action=reply.action,
+        intent="message" if taken else reply.intent,
+        action=action,
         source=reply.source,
         lead=lead or "-",
     )
-    return ChatAnswer(reply=reply.text, session_id=session_id, action=reply.action)
+    return ChatAnswer(reply=reply_text, session_id=session_id, action=action)
 
 
 def _lead(
-    conversation: Conversation,
-    chat_request: ChatRequest,
-    reply: assistant.Reply,
-    previous_action: object,
+    conversation: Conversation, chat_request: ChatRequest, message_taken: bool
 ) -> str | None:
     """Why this turn is a lead for the owner, or None.
 
-    A lead is a visitor who left contact details we had not passed on yet,
-    or whose message follows the receptionist's offer to take one (a call
-    back, a note for the team).
+    A lead is a message the visitor left after the receptionist offered to
+    take one (a call back, a note for the team), or contact details we have
+    not passed on yet.
     """
     contacts = _contacts(chat_request)
     known = set(conversation.state.get("contacts_sent", []))
-    if contacts - known:
-        conversation.state["contacts_sent"] = sorted(known | contacts)
-        return "contact_details"
-    if previous_action == "take_message" and reply.intent not in _NOT_A_MESSAGE:
+    conversation.state["contacts_sent"] = sorted(known | contacts)
+    if message_taken:
         return "message"
-    if reply.action == "take_message" and contacts:
-        return "callback_request"
+    if contacts - known:
+        return "contact_details"
     return None
 
 

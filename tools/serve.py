@@ -4,12 +4,15 @@
 
 It serves what production serves, one process instead of one service per
 function, on the embedded defaults (SQLite store, offline assistant, local
-outbox). `GET /healthz` answers when it is ready.
+outbox). `GET /healthz` answers when it is ready. `GET /demo/widget` is a
+page with the website widget of the demo business, to try it in a browser
+(the demo business allows the runtime's own origin on port 8080).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import importlib
 import sys
 from collections.abc import Callable, Iterable
@@ -24,9 +27,10 @@ from common.http import HttpFunction, error_response, json_response
 from common.runtime import boot
 from common.settings import SettingsError
 from common.store import StoreError, get_store
-from common.store.demo import DemoTenant, seed_demo
+from common.store.demo import DEMO_BUSINESS_ID, DemoTenant, seed_demo
 
 HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
+DEMO_PAGE_PATH = "/demo/widget"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -58,6 +62,8 @@ def build_app(functions: list[HttpFunction]) -> WsgiApp:
         path = request.path.rstrip("/") or "/"
         if path == "/healthz":
             response: Response = json_response({"status": "ok"})
+        elif path == DEMO_PAGE_PATH:
+            response = _demo_page(request)
         else:
             response = _dispatch(request, path, mounts)
         return response(environ, start_response)
@@ -78,6 +84,33 @@ def _dispatch(
         context.clear()
 
 
+def _demo_page(request: Request) -> Response:
+    """A bare web page embedding the demo business's widget from this runtime."""
+    business = get_store().get_business(DEMO_BUSINESS_ID)
+    if business is None or not business.widget_key:
+        context.bind_request(request.headers)
+        try:
+            missing = errors.NotFound(
+                f"The store has no {DEMO_BUSINESS_ID} with a widget key: start "
+                "the runtime on an empty store to seed it"
+            )
+            return error_response("api", missing)
+        finally:
+            context.clear()
+
+    name = html.escape(business.name)
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{name}</title></head><body style='font-family:sans-serif'>"
+        f"<h1>{name}</h1><p>The chat button in the corner is the widget, served "
+        "by this runtime.</p>"
+        f"<script src='/v1/widget.js' data-key='{html.escape(business.widget_key)}'"
+        f" data-title='{name}' async></script></body></html>"
+    )
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -95,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         _announce(demo)
     port = args.port or settings.port
     print(f"Serving every function on http://{args.host}:{port}", file=sys.stderr)
+    print(
+        f"Try the widget on http://{args.host}:{port}{DEMO_PAGE_PATH}", file=sys.stderr
+    )
     run_simple(args.host, port, app, threaded=True, use_reloader=False)
     return 0
 

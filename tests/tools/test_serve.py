@@ -60,3 +60,20 @@ def test_make_run_seeds_the_demo_business_and_an_sms_to_it_carries_its_id(
     assert "Seeded the demo business biz-demo" in output
     assert "API key       sk_live_" in output
     assert completed[-1]["business_id"] == "biz-demo"
+
+
+def test_demo_page_embeds_the_demo_widget_served_by_the_runtime(
+    tmp_path: Path,
+) -> None:
+    with running_server(embedded_env(tmp_path), tmp_path / "server.log") as base_url:
+        page = requests.get(f"{base_url}/demo/widget", timeout=10)
+        script = requests.get(f"{base_url}/v1/widget.js", timeout=10)
+
+    output = (tmp_path / "server.log").read_text()
+    widget_key = output.split("widget key    ", 1)[1].split()[0]
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "src='/v1/widget.js'" in page.text
+    assert f"data-key='{widget_key}'" in page.text
+    assert "sk_live_" not in page.text
+    assert script.status_code == 200

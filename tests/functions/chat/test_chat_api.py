@@ -216,7 +216,7 @@ def test_visitor_leaving_contact_details_is_a_lead_for_the_owner_once(
 
 def test_call_back_request_followed_by_a_message_is_a_lead(tenant: Tenant) -> None:
     asked = _post(tenant, {"message": "Can someone call me back?"})
-    _post(
+    left = _post(
         tenant,
         {
             "message": "It's Ada, about a broken e-bike motor.",
@@ -226,9 +226,23 @@ def test_call_back_request_followed_by_a_message_is_a_lead(tenant: Tenant) -> No
 
     leads = [n for n in outbox.read("owner-notifications") if n["kind"] == "new_lead"]
     assert asked.json["action"] == "take_message"
+    assert left.json["reply"].startswith("Thanks, I've passed your message on")
     assert len(leads) == 1
     assert leads[0]["details"]["reason"] == "message"
     assert "broken e-bike motor" in leads[0]["text"]
+
+
+def test_question_after_the_offer_to_take_a_message_is_answered(
+    tenant: Tenant,
+) -> None:
+    asked = _post(tenant, {"message": "Can someone call me back?"})
+    answered = _post(
+        tenant,
+        {"message": "What are your hours?", "session_id": asked.json["session_id"]},
+    )
+
+    assert answered.json["reply"] == HOURS_ANSWER
+    assert outbox.read("owner-notifications") == []
 
 
 def test_phone_number_written_in_the_message_is_a_lead(tenant: Tenant) -> None:
