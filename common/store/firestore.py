@@ -37,7 +37,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from google.api_core import exceptions as google_errors
@@ -54,7 +54,10 @@ from common.store.base import (
     Delivery,
     NotFoundError,
     Store,
+    StoreError,
 )
+
+_T = TypeVar("_T")
 
 TTL_FIELD = "expires_at"
 TTL_COLLECTIONS = ("documents", "claims", "deliveries", "counters")
@@ -93,6 +96,20 @@ class FirestoreStore(Store):
     def close(self) -> None:
         # The library leaves `close` untyped.
         self._db.close()  # type: ignore[no-untyped-call]
+
+    def _in_transaction(self, work: Callable[[Any], _T]) -> _T:
+        """Run `work(transaction)`, retried by the library while contended."""
+        transaction = self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
+        try:
+            result: _T = firestore.transactional(work)(transaction)
+        except ValueError as exc:
+            if "Failed to commit transaction" not in str(exc):
+                raise
+            raise StoreError(
+                f"Firestore transaction still contended after "
+                f"{TRANSACTION_ATTEMPTS} attempts: retry the request"
+            ) from exc
+        return result
 
     def _now(self) -> tuple[float, datetime]:
         now = self._clock()
@@ -147,7 +164,6 @@ class FirestoreStore(Store):
         records.check_business(business)
         ref = self._business_ref(business.business_id)
 
-        @firestore.transactional
         def create(transaction: Any) -> None:
             if ref.get(transaction=transaction).exists:
                 raise ConflictError(
@@ -163,7 +179,7 @@ class FirestoreStore(Store):
             )
             transaction.set(ref, self._business_fields(business))
 
-        create(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        self._in_transaction(create)
         return business
 
     def get_business(self, business_id: str) -> Business | None:
@@ -172,7 +188,6 @@ class FirestoreStore(Store):
     def update_business(self, business_id: str, **changes: Any) -> Business:
         ref = self._business_ref(business_id)
 
-        @firestore.transactional
         def update(transaction: Any) -> Business:
             current = self._business(ref.get(transaction=transaction))
             if current is None:
@@ -185,10 +200,7 @@ class FirestoreStore(Store):
             transaction.set(ref, self._business_fields(updated))
             return updated
 
-        result: Business = update(
-            self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
-        )
-        return result
+        return self._in_transaction(update)
 
     def list_businesses(self) -> list[Business]:
         snapshots = self._db.collection("businesses").stream()
@@ -220,7 +232,6 @@ class FirestoreStore(Store):
         number_ref = self._db.collection("numbers").document(number)
         business_ref = self._business_ref(business_id)
 
-        @firestore.transactional
         def add(transaction: Any) -> None:
             if not business_ref.get(transaction=transaction).exists:
                 raise NotFoundError(f"no business {business_id!r}")
@@ -235,19 +246,18 @@ class FirestoreStore(Store):
                 return
             transaction.set(number_ref, {"business_id": business_id, "number": number})
 
-        add(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        self._in_transaction(add)
 
     def remove_number(self, number: str) -> None:
         """Unmap a number; raises NotFoundError if it is not mapped."""
         ref = self._db.collection("numbers").document(number)
 
-        @firestore.transactional
         def remove(transaction: Any) -> None:
             if not ref.get(transaction=transaction).exists:
                 raise NotFoundError(f"{number} is not mapped to any business")
             transaction.delete(ref)
 
-        remove(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        self._in_transaction(remove)
 
     def numbers_for(self, business_id: str) -> list[str]:
         query = self._db.collection("numbers").where(
@@ -436,7 +446,6 @@ class FirestoreStore(Store):
         except google_errors.AlreadyExists:
             pass
 
-        @firestore.transactional
         def attempt(transaction: Any) -> Claim:
             snapshot = ref.get(transaction=transaction)
             data = _fields(snapshot) if snapshot.exists else None
@@ -450,8 +459,7 @@ class FirestoreStore(Store):
             transaction.set(ref, fresh)
             return Claim("claimed")
 
-        claim: Claim = attempt(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
-        return claim
+        return self._in_transaction(attempt)
 
     def complete_claim(
         self, source: str, event_id: str, result: dict[str, Any] | None = None
