@@ -4,6 +4,10 @@
 terraform {
   required_version = ">= 1.5.0"
 
+  # State in a GCS bucket, configured at init:
+  #   terraform init -backend-config="bucket=BUCKET" -backend-config="prefix=ENV"
+  backend "gcs" {}
+
   required_providers {
     google = {
       source  = "hashicorp/google"
