@@ -88,4 +88,5 @@ def test_documents_link_to_each_other_and_to_the_deploy_examples() -> None:
     for target in re.findall(r"\]\((\.\./[^)#]+)", guide):
         assert (GUIDE.parent / target).resolve().exists(), target
     assert "docs/runbooks.md" in readme
-    assert "## Deploy" in readme and "## Limits" in readme
+    assert "## Deploy" in readme
+    assert "## Limits" in readme
