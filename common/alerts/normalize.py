@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from common.alerts.catalogue import AlertDefinition, catalogue
 from common.alerts.model import ALERT_SCHEMA, Alert, AlertState, Severity
 
 MONITORING_SOURCE = "cloud-monitoring"
@@ -32,18 +29,6 @@ _STATES: dict[str, AlertState] = {"open": "firing", "closed": "resolved"}
 
 class UnreadableAlert(ValueError):
     """The message is not an alert the router understands; the text says why."""
-
-
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, dict[str, Any]]:
-    """The alerts of `catalogue.yaml`, by name."""
-    text = resources.files("common.alerts").joinpath("catalogue.yaml").read_text()
-    alerts: dict[str, dict[str, Any]] = yaml.safe_load(text)["alerts"]
-    return alerts
-
-
-def runbook_url(anchor: str, base_url: str) -> str:
-    return f"{base_url}#{anchor}"
 
 
 def parse_alert(data: bytes, runbook_base_url: str) -> Alert:
@@ -99,7 +84,7 @@ def incident_alert(payload: Mapping[str, Any], runbook_base_url: str) -> Alert:
     policy_name = _text(incident.get("policy_name"))
     name = user_labels.get("alert") or _metric_name(incident) or policy_name
     name = name or "monitoring_incident"
-    known = catalogue().get(name, {})
+    known = catalogue().get(name)
 
     raw_state = _text(incident.get("state")) or "open"
     state = _STATES.get(raw_state.lower())
@@ -147,7 +132,7 @@ def incident_alert(payload: Mapping[str, Any], runbook_base_url: str) -> Alert:
 def _incident_severity(
     incident: Mapping[str, Any],
     user_labels: Mapping[str, str],
-    known: Mapping[str, Any],
+    known: AlertDefinition | None,
 ) -> Severity:
     for label in ("severity", "priority"):
         value = user_labels.get(label, "").upper()
@@ -156,13 +141,13 @@ def _incident_severity(
     policy = _POLICY_SEVERITY.get(_text(incident.get("severity")).lower())
     if policy is not None:
         return policy
-    return "P0" if known.get("severity") == "P0" else "P1"
+    return known.severity if known is not None else "P1"
 
 
 def _incident_runbook(
     documentation: Mapping[str, Any],
     user_labels: Mapping[str, str],
-    known: Mapping[str, Any],
+    known: AlertDefinition | None,
     base_url: str,
 ) -> str:
     links = [
@@ -178,10 +163,8 @@ def _incident_runbook(
     if urls and urls[0][1]:
         return urls[0][1]
 
-    anchor = user_labels.get("runbook_anchor") or _text(known.get("runbook_anchor"))
-    if anchor:
-        return runbook_url(anchor, base_url)
-    return base_url
+    anchor = user_labels.get("runbook_anchor") or (known and known.runbook_anchor)
+    return f"{base_url}#{anchor}" if anchor else base_url
 
 
 def _incident_labels(incident: Mapping[str, Any], policy_name: str) -> dict[str, str]:
@@ -226,8 +209,8 @@ def _metric_name(incident: Mapping[str, Any]) -> str:
     if not metric_type.startswith(prefix):
         return ""
     metric = metric_type.removeprefix(prefix)
-    for name, entry in catalogue().items():
-        if _mapping(entry.get("metric")).get("name") == metric:
+    for name, definition in catalogue().items():
+        if definition.metric.get("name") == metric:
             return name
     return metric
 

@@ -37,14 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common import context
+from common.alerts import catalogue
 from common.alerts.destinations import DeliveryError, deliver, record_in_outbox
 from common.alerts.model import Alert
-from common.alerts.normalize import (
-    UnreadableAlert,
-    catalogue,
-    parse_alert,
-    runbook_url,
-)
+from common.alerts.normalize import UnreadableAlert, parse_alert
 from common.alerts.routing import RoutingError, default_routing, routing_for
 from common.alerts.silences import silence_for
 from common.logs import get_logger
@@ -407,16 +403,16 @@ def _send_failure_notices(
 
 def failure_notice(alert: Alert, failure: DeliveryError, settings: Settings) -> Alert:
     """The P1 `notification_failure` saying `alert` did not reach a destination."""
-    entry = catalogue()["notification_failure"]
+    definition = catalogue.get("notification_failure")
     reason = failure.reason[:300]
     return Alert(
-        name="notification_failure",
-        severity="P0" if entry["severity"] == "P0" else "P1",
+        name=definition.name,
+        severity=definition.severity,
         state="firing",
-        summary=entry["summary"].format(
-            kind="alert", destination=failure.destination, reason=reason
+        summary=definition.render_summary(
+            {"kind": "alert", "destination": failure.destination, "reason": reason}
         ),
-        runbook_url=runbook_url(entry["runbook_anchor"], settings.runbook_base_url),
+        runbook_url=definition.runbook_url(settings),
         dedup_key=f"notification_failure:alert:{failure.destination}",
         source=ROUTER_SOURCE,
         started_at=time.time(),
