@@ -9,6 +9,10 @@
     python -m tools.admin key revoke BUSINESS_ID KEY_ID
     python -m tools.admin kb load BUSINESS_ID FILE
     python -m tools.admin widget origins BUSINESS_ID [--add ORIGIN] [--remove ORIGIN]
+    python -m tools.admin alerts silence NAME (--until ISO8601 | --for 2h)
+                                [--match KEY=VALUE ...] [--comment TEXT]
+    python -m tools.admin alerts unsilence SILENCE_ID
+    python -m tools.admin alerts list
 
 Every command takes `--json` and then prints one JSON object: `business
 create` answers with `business_id`, `key create` with `api_key` (the secret,
@@ -27,11 +31,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
+from common.alerts.silences import SilenceError
 from common.settings import SettingsError, load_settings, set_settings
 from common.store import ApiKey, Business, Store, StoreError, get_store
 from common.store.business_file import read_business_file
 from common.store.keys import check_e164, new_business_id, new_widget_key
 from common.store.records import business_to_dict
+from tools import admin_alerts
 
 EXIT_BAD_INPUT = 2
 
@@ -314,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     origins.add_argument("business_id")
     origins.add_argument("--add", action="append", default=[], metavar="ORIGIN")
     origins.add_argument("--remove", action="append", default=[], metavar="ORIGIN")
+
+    admin_alerts.add_commands(subcommands("alerts"), command)
     return parser
 
 
@@ -322,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         set_settings(load_settings())
         result, text = args.run(get_store(), args)
-    except (AdminError, StoreError, SettingsError) as exc:
+    except (AdminError, StoreError, SettingsError, SilenceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.json:

@@ -1,9 +1,10 @@
-"""Silence alerts for a while, lift silences, list them.
+"""The `alerts` commands of `python -m tools.admin`: silence alerts for a
+while, lift silences, list them.
 
-    python -m tools.admin_alerts silence NAME (--until ISO8601 | --for 2h)
+    python -m tools.admin alerts silence NAME (--until ISO8601 | --for 2h)
                                  [--match KEY=VALUE ...] [--comment TEXT]
-    python -m tools.admin_alerts unsilence SILENCE_ID
-    python -m tools.admin_alerts list [--json]
+    python -m tools.admin alerts unsilence SILENCE_ID
+    python -m tools.admin alerts list
 
 NAME is an alert name (`twilio_webhook_failure`, or a Monitoring policy's
 `alert` label) or `*` for every alert. `--match route=/twilio/sms` narrows
@@ -11,18 +12,16 @@ the silence to alerts with that label (or correlation field, such as
 `business_id`). A silenced alert is logged `alert_silenced` and sent
 nowhere; the silence lapses by itself at its end. Silences live in the
 store `STORE` names, so every router instance honours them.
-
-Exit status: 0 on success, 2 when the request is wrong (bad time, unknown id).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from common.alerts.silences import (
     Silence,
@@ -31,18 +30,18 @@ from common.alerts.silences import (
     add_silence,
     remove_silence,
 )
-from common.runtime import boot
-from common.store import get_store
+from common.store import Store
+
+Result = tuple[dict[str, Any], str]
+AddCommand = Callable[..., argparse.ArgumentParser]
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def add_commands(parser: argparse.ArgumentParser) -> None:
-    """Add `silence`, `unsilence` and `list` to `parser` (also `admin alerts`)."""
-    commands = parser.add_subparsers(dest="alerts_command", required=True)
-
-    silence = commands.add_parser("silence", help="silence an alert until a time")
+def add_commands(group: Any, command: AddCommand) -> None:
+    """Add `silence`, `unsilence` and `list` to the `alerts` group."""
+    silence = command(group, "silence", silence_alert)
     silence.add_argument("name", help="alert name, or '*' for every alert")
     until = silence.add_mutually_exclusive_group(required=True)
     until.add_argument("--until", help="end, ISO 8601 (2026-12-04T09:00:00Z)")
@@ -56,40 +55,33 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     silence.add_argument("--comment", help="why, for whoever reads `list`")
 
-    unsilence = commands.add_parser("unsilence", help="lift a silence now")
-    unsilence.add_argument("silence_id")
-
-    listing = commands.add_parser("list", help="active silences")
-    listing.add_argument("--json", action="store_true", help="one JSON per line")
+    command(group, "unsilence", lift_silence).add_argument("silence_id")
+    command(group, "list", list_silences)
 
 
-def run(args: argparse.Namespace) -> int:
-    store = get_store()
-    try:
-        if args.alerts_command == "silence":
-            silence = add_silence(
-                store,
-                args.name,
-                until=_end(args.until, args.duration),
-                matchers=_matchers(args.match),
-                comment=args.comment,
-            )
-            print(f"silenced: {_describe(silence)}")
-        elif args.alerts_command == "unsilence":
-            silence = remove_silence(store, args.silence_id)
-            print(f"lifted: {_describe(silence)}")
-        else:
-            silences = active_silences(store)
-            for silence in silences:
-                print(
-                    json.dumps(_as_json(silence)) if args.json else _describe(silence)
-                )
-            if not silences and not args.json:
-                print("no active silences")
-    except SilenceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+def silence_alert(store: Store, args: argparse.Namespace) -> Result:
+    silence = add_silence(
+        store,
+        args.name,
+        until=_end(args.until, args.duration),
+        matchers=_matchers(args.match),
+        comment=args.comment,
+    )
+    return _as_json(silence), f"silenced: {_describe(silence)}"
+
+
+def lift_silence(store: Store, args: argparse.Namespace) -> Result:
+    silence = remove_silence(store, args.silence_id)
+    return _as_json(silence), f"lifted: {_describe(silence)}"
+
+
+def list_silences(store: Store, args: argparse.Namespace) -> Result:
+    silences = active_silences(store)
+    text = "\n".join(_describe(silence) for silence in silences)
+    return (
+        {"silences": [_as_json(silence) for silence in silences]},
+        text or "no active silences",
+    )
 
 
 def parse_duration(text: str) -> float:
@@ -145,7 +137,7 @@ def _describe(silence: Silence) -> str:
     return "  ".join(parts)
 
 
-def _as_json(silence: Silence) -> dict[str, object]:
+def _as_json(silence: Silence) -> dict[str, Any]:
     return {
         "silence_id": silence.silence_id,
         "name": silence.name,
@@ -157,17 +149,3 @@ def _as_json(silence: Silence) -> dict[str, object]:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.admin_alerts", description=__doc__.split("\n\n")[0]
-    )
-    add_commands(parser)
-    args = parser.parse_args(argv)
-    boot()
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The operator's silence commands."""
+"""The operator's silence commands: `python -m tools.admin alerts ...`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from common.alerts.silences import active_silences
 from common.settings import Settings
 from common.store import get_store
 from tests.conftest import LogCapture
-from tools import admin_alerts
+from tools import admin
 
 Configure = Callable[..., tuple[Settings, LogCapture]]
 
@@ -22,29 +22,32 @@ def test_silence_for_a_duration_with_matches_then_list_and_lift(
 ) -> None:
     configure()
 
-    code = admin_alerts.main(
-        ["silence", "error_rate_spike", "--for", "2h", "--match", "route=/v1/chat"]
-    )
+    silence_command = ["alerts", "silence", "error_rate_spike", "--for", "2h"]
+    code = admin.main([*silence_command, "--match", "route=/v1/chat", "--json"])
     [silence] = active_silences(get_store())
-    admin_alerts.main(["list", "--json"])
+    admin.main(["alerts", "list", "--json"])
     listed = json.loads(capsys.readouterr().out.splitlines()[-1])
-    lifted = admin_alerts.main(["unsilence", silence.silence_id])
+    lifted = admin.main(["alerts", "unsilence", silence.silence_id])
 
     assert code == 0
     assert silence.matchers == {"route": "/v1/chat"}
     assert 7190 < silence.until - time.time() <= 7200
-    assert listed["silence_id"] == silence.silence_id
+    assert listed["silences"][0]["silence_id"] == silence.silence_id
     assert lifted == 0
     assert active_silences(get_store()) == []
 
 
-def test_silence_until_an_iso_time(configure: Configure) -> None:
+def test_silence_until_an_iso_time_is_listed_for_a_person(
+    configure: Configure, capsys: pytest.CaptureFixture[str]
+) -> None:
     configure()
 
-    admin_alerts.main(["silence", "*", "--until", "2999-01-01T00:00:00Z"])
+    admin.main(["alerts", "silence", "*", "--until", "2999-01-01T00:00:00Z"])
+    admin.main(["alerts", "list"])
 
     [silence] = active_silences(get_store())
     assert silence.until == 32472144000.0
+    assert "*  until 2999-01-01T00:00:00Z" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -62,5 +65,5 @@ def test_wrong_requests_exit_2_with_the_reason(
 ) -> None:
     configure()
 
-    assert admin_alerts.main(argv) == 2
+    assert admin.main(["alerts", *argv]) == 2
     assert capsys.readouterr().err.startswith("error: ")
