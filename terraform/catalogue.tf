@@ -61,9 +61,9 @@ locals {
       subject = "[${alert.severity}] ${name} in ${var.environment}"
       content = join("\n\n", [
         "**${name}** (${alert.severity}): ${alert.summary}",
-        "Threshold: ${alert.threshold_variable == null ? "every occurrence" : local.threshold_by_variable[alert.threshold_variable]} (${coalesce(alert.threshold_variable, "no threshold")}), over ${var.alert_window_seconds / 60} min per ${join(", ", alert.group_by)}.",
+        alert.metric.kind == "distribution" ? "Fires when the 99th percentile of a minute's ${alert.metric.value_field} exceeds ${local.threshold_by_variable[alert.threshold_variable]} (${alert.threshold_variable}), per ${join(", ", alert.group_by)}." : "Fires at ${alert.threshold_variable == null ? "every occurrence" : "${local.threshold_by_variable[alert.threshold_variable]} (${alert.threshold_variable})"} within ${var.alert_window_seconds / 60} min, per ${join(", ", alert.group_by)}.",
         "Runbook: ${var.runbook_base_url}#${alert.runbook_anchor}",
-        "Matching log lines: `${trimspace(alert.log_filter)}`",
+        "Matching log lines: `${local.alert_metrics[name].filter}`",
       ])
       # Link buttons need an absolute URL.
       links = startswith(var.runbook_base_url, "http") ? [{
