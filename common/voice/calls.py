@@ -55,7 +55,7 @@ class Webhook:
         )
 
 
-Act = Callable[[Webhook, Business, CallState, Store], flow.Turn]
+Act = Callable[[Webhook, Business, CallState, Store], flow.Answer]
 
 
 def not_in_service() -> str:
@@ -90,25 +90,25 @@ def turn(
 
     def act(
         hook: Webhook, business: Business, state: CallState, store: Store
-    ) -> flow.Turn:
+    ) -> flow.Answer:
         utterance = flow.caller_input(dict(hook.form))
         next_turn = number + 1
         if state.stage == "message_reason" and hook.form.get("RecordingUrl"):
-            return flow.Turn(flow.recorded(state, business))
+            return flow.Answer(flow.recorded(state, business))
         if not utterance:
             log.info("call_silence", "The caller said nothing", stage=state.stage)
-            return flow.Turn(flow.reprompt(state, business, urls, next_turn))
+            return flow.Answer(flow.reprompt(state, business, urls, next_turn))
 
         state.silences = 0
         state.turns += 1
         if state.stage == "message_name":
-            return flow.Turn(
+            return flow.Answer(
                 flow.take_name(state, business, utterance, urls, next_turn)
             )
         if state.stage == "message_reason":
             return flow.take_reason(state, business, utterance)
         if state.stage == "offer_message":
-            return flow.Turn(
+            return flow.Answer(
                 flow.answer_offer(state, business, utterance, urls, next_turn)
             )
         return _converse(
@@ -125,13 +125,13 @@ def dial_result(
 
     def act(
         hook: Webhook, business: Business, state: CallState, store: Store
-    ) -> flow.Turn:
+    ) -> flow.Answer:
         dial_status = (hook.form.get("DialCallStatus") or "").strip() or "unknown"
         log.info("call_transfer_finished", dial_status=dial_status)
         if dial_status in ANSWERED_DIAL:
             state.stage = "done"
             state.outcome = "transferred"
-            return flow.Turn(flow.hang_up_silently())
+            return flow.Answer(flow.hang_up_silently())
         return flow.missed_transfer(state, business, dial_status, urls, number + 1)
 
     return _claimed(hook, business, f"dial:{number}", own_url, act)
@@ -223,7 +223,7 @@ def _converse(
     next_turn: int,
     urls: Urls,
     started: float,
-) -> flow.Turn:
+) -> flow.Answer:
     from common.assistant import respond
 
     settings = get_settings()
@@ -253,18 +253,18 @@ def _converse(
         state.stage = "done"
         if state.outcome == "in_progress":
             state.outcome = "answered"
-        return flow.Turn(flow.hang_up(reply.text))
+        return flow.Answer(flow.hang_up(reply.text))
     if reply.action == "take_message":
-        return flow.Turn(flow.start_message(state, business, urls, next_turn))
+        return flow.Answer(flow.start_message(state, business, urls, next_turn))
     if reply.action == "transfer":
         if business.transfer_number:
             state.outcome = "transferred"
-            return flow.Turn(
+            return flow.Answer(
                 flow.dial(reply.text, business.transfer_number, urls, next_turn)
             )
         log.info("call_transfer_unavailable", "No transfer number; taking a message")
-        return flow.Turn(flow.start_message(state, business, urls, next_turn))
-    return flow.Turn(flow.ask(reply.text, urls, next_turn))
+        return flow.Answer(flow.start_message(state, business, urls, next_turn))
+    return flow.Answer(flow.ask(reply.text, urls, next_turn))
 
 
 def _remember(

@@ -90,8 +90,8 @@ class Urls:
 
 
 @dataclass
-class Turn:
-    """What one webhook asks the flow to do: the call's answer and side effects."""
+class Answer:
+    """A turn's TwiML and the owner notifications it causes."""
 
     twiml: str
     notify: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -231,7 +231,7 @@ def recorded(state: CallState, business: Business) -> str:
     )
 
 
-def take_reason(state: CallState, business: Business, reason: str) -> Turn:
+def take_reason(state: CallState, business: Business, reason: str) -> Answer:
     """The message is complete: tell the owner, thank the caller, hang up."""
     state.stage = "done"
     state.outcome = "message_taken"
@@ -248,7 +248,7 @@ def take_reason(state: CallState, business: Business, reason: str) -> Turn:
         f"Thank you. I've passed your message to {business.name}, "
         "and they will get back to you. Goodbye."
     )
-    return Turn(hang_up(goodbye), notify=[("message_taken", text, details)])
+    return Answer(hang_up(goodbye), notify=[("message_taken", text, details)])
 
 
 def start_message(state: CallState, business: Business, urls: Urls, turn: int) -> str:
@@ -272,7 +272,7 @@ def answer_offer(
 
 def missed_transfer(
     state: CallState, business: Business, dial_status: str, urls: Urls, turn: int
-) -> Turn:
+) -> Answer:
     """Nobody answered the transfer: tell the owner, offer to take a message."""
     state.stage = "offer_message"
     state.outcome = "missed_transfer"
@@ -288,4 +288,4 @@ def missed_transfer(
         "channel": "voice",
     }
     prompt = "Sorry, nobody was able to answer. Would you like to leave a message?"
-    return Turn(ask(prompt, urls, turn), notify=[("missed_transfer", text, details)])
+    return Answer(ask(prompt, urls, turn), notify=[("missed_transfer", text, details)])
