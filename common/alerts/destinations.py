@@ -110,7 +110,12 @@ def deliver(destination: str, alert: Alert, settings: Settings, deadline: float)
     Returns where it went: `outbox` or `http`. Raises `DeliveryError`.
     """
     if uses_outbox(destination, settings):
-        _write_outbox(destination, alert, settings)
+        try:
+            _write_outbox(destination, alert, settings)
+        except OSError as exc:
+            raise DeliveryError(
+                destination, f"the local outbox is not writable: {exc}", False
+            ) from exc
         return "outbox"
 
     if destination == "pagerduty":

@@ -355,13 +355,7 @@ def _deliver_all(
             continue
 
         outcome.sent.append(destination)
-        log.info(
-            "alert_sent",
-            **_about(alert),
-            destination=destination,
-            via=via,
-            runbook_url=alert.runbook_url,
-        )
+        _log_sent(alert, destination, via, settings)
     return outcome
 
 
@@ -439,6 +433,23 @@ def _send_test(alert: Alert) -> None:
     )
 
 
+def _log_sent(alert: Alert, destination: str, via: str, settings: Settings) -> None:
+    fields = {
+        **_about(alert),
+        "destination": destination,
+        "via": via,
+        "runbook_url": alert.runbook_url,
+    }
+    if via == "outbox" and settings.environment not in ("dev", "test"):
+        log.warning(
+            "alert_sent",
+            f"{destination} is not configured: the alert is only in the local outbox",
+            **fields,
+        )
+    else:
+        log.info("alert_sent", **fields)
+
+
 def _log_unreadable(
     error: UnreadableAlert,
     message_id: str | None,
@@ -457,9 +468,10 @@ def _log_unreadable(
 
 def _about(alert: Alert) -> dict[str, Any]:
     """The fields that identify an alert on every router log line."""
+    # `severity` on a log line is the line's own level: the alert's is apart.
     return {
         "alert": alert.name,
-        "severity": alert.severity,
+        "alert_severity": alert.severity,
         "state": alert.state,
         "dedup_key": alert.dedup_key,
     }

@@ -341,3 +341,21 @@ def test_in_process_failure_is_logged_not_raised(
 
     assert logs.one("notification_failed")["destination"] == "pagerduty"
     assert len(sent_to(http, SLACK_URL)) == 2
+
+
+def test_unconfigured_destination_outside_dev_warns_that_only_the_outbox_has_it(
+    staging: Configure, http: responses.RequestsMock
+) -> None:
+    _, logs = staging(ALERT_PAGERDUTY_ROUTING_KEY="")
+    slack_ok(http)
+
+    handle_alert(make_alert())
+
+    sent = {line["destination"]: line for line in logs.events("alert_sent")}
+    assert (sent["pagerduty"]["via"], sent["pagerduty"]["severity"]) == (
+        "outbox",
+        "WARNING",
+    )
+    assert (sent["slack"]["via"], sent["slack"]["severity"]) == ("http", "INFO")
+    assert sent["slack"]["alert_severity"] == "P0"
+    assert [record["destination"] for record in outbox.read("alerts")] == ["pagerduty"]
