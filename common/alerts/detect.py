@@ -11,7 +11,9 @@ Two doors feed it:
 
 Counts live in the store's atomic windows (`ALERT_WINDOW_SECONDS`), so every
 instance adds to the same count. Reaching the threshold fires the alert and
-resets its count; an unset threshold disables its alert. Each firing logs
+resets its count; an unset threshold disables its alert. One alert and group
+(one dedup key) fires at most once per window across the fleet; repeats in
+the window are logged as `alert_held`. Each firing logs
 `alert_fired` and is published (common.alerts.publish). Detection never
 breaks a request: its own failures are logged as `alert_detection_failed`.
 
@@ -127,8 +129,23 @@ def fire(
     figures: Mapping[str, Any],
     source: str,
     settings: Settings,
-) -> Alert:
-    """Build the alert, log `alert_fired` and publish it."""
+) -> Alert | None:
+    """Build the alert, log `alert_fired` and publish it.
+
+    An alert already fired for the same dedup key in this window, by any
+    instance, is held back (`alert_held`): the router would suppress it, and
+    a slow route must not add a publish to every slow request.
+    """
+    key = dedup_key(definition, fields)
+    if not _first_in_window(key, settings):
+        log.info(
+            "alert_held",
+            f"{definition.name} already fired in this window",
+            alert=definition.name,
+            dedup_key=key,
+        )
+        return None
+
     labels = {name: str(fields[name]) for name in _LABEL_FIELDS if name in fields}
     for name in definition.group_by:
         if name not in _HIGH_CARDINALITY:
@@ -144,7 +161,7 @@ def fire(
         state="firing",
         summary=definition.render_summary({**fields, **figures}),
         runbook_url=definition.runbook_url(settings),
-        dedup_key=dedup_key(definition, fields),
+        dedup_key=key,
         source=source,
         started_at=time.time(),
         labels=labels,
@@ -169,3 +186,8 @@ def fire(
 
     publish.publish(alert)
     return alert
+
+
+def _first_in_window(key: str, settings: Settings) -> bool:
+    fired = get_store().increment(f"alert_fired:{key}", settings.alert_window_seconds)
+    return fired <= 1

@@ -93,6 +93,7 @@ def test_twilio_errors_fire_when_they_reach_the_threshold_then_count_again(
     for _ in range(2):
         client.post("/twilio/sms", data={"MessageSid": "SM1"})
     assert len(logs.events("alert_fired")) == 1
+    assert logs.events("alert_held") == []
 
 
 def test_any_5xx_on_a_twilio_route_fires_at_once(configure: Configure) -> None:
@@ -196,3 +197,17 @@ def test_owner_notification_that_cannot_be_sent_fires_notification_failure(
     assert (fired["alert"], fired["alert_severity"]) == ("notification_failure", "P1")
     assert fired["runbook_url"] == "wiki/Runbooks#notification-failure"
     assert fired["dedup_key"] == "notification_failure:message_taken:+1******0199"
+
+
+def test_repeat_of_a_fired_alert_in_the_same_window_is_held_back(
+    configure: Configure, slow_requests: None
+) -> None:
+    _, logs = configure(LATENCY_ALERT_THRESHOLD_MS="1")
+    client = local_client()
+
+    for _ in range(3):
+        client.post("/v1/chat", json={"message": "hi"})
+
+    assert len(logs.events("alert_fired")) == 1
+    assert len(logs.events("alert_held")) == 2
+    assert len({item["dedup_key"] for item in outbox.read("alerts")}) == 1
