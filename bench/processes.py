@@ -32,6 +32,8 @@ class Target:
     target: str
     signature_type: str = "http"
     env: dict[str, str] = field(default_factory=dict)
+    # Where the process runs; a deployed archive runs from its own folder.
+    cwd: Path = ROOT
 
 
 def free_port() -> int:
@@ -56,7 +58,11 @@ def start(
         f"--port={port}",
     ]
     return subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv,
+        cwd=target.cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -31,6 +32,30 @@ FUNCTIONS = (
         "alert_router", "functions/alert_router/main.py", "alert_router", "cloudevent"
     ),
 )
+
+
+def deployed(targets: tuple[Target, ...], workdir: Path) -> tuple[Target, ...]:
+    """The functions as they deploy: each built by `make package`'s code and
+    unpacked into its own folder, importing nothing from the repository."""
+    import zipfile
+
+    from tools.package import build
+
+    archives = build([target.target for target in targets], workdir / "build")
+    unpacked = []
+    for target, archive in zip(targets, archives, strict=True):
+        folder = workdir / "deployed" / target.target
+        with zipfile.ZipFile(archive) as opened:
+            opened.extractall(folder)
+        unpacked.append(
+            replace(
+                target,
+                source=str(folder / "main.py"),
+                cwd=folder,
+                env={**target.env, "PYTHONPATH": str(folder)},
+            )
+        )
+    return tuple(unpacked)
 
 
 def prepare_store(workdir: Path) -> dict[str, str]:

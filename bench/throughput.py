@@ -18,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.processes import ROOT, Probe, Target, free_port, send, start, stop
-from bench.targets import BASELINE_TWIML, prepare_store, signed_sms
+from bench.processes import ROOT, Probe, free_port, send, start, stop
+from bench.targets import BASELINE_TWIML, FUNCTIONS, deployed, prepare_store, signed_sms
 
 _LUA = Path(__file__).with_name("replay.lua")
 
@@ -86,7 +86,7 @@ def measure(
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
         env = prepare_store(workdir)
-        sms_target = Target("twilio_sms", "functions/twilio_sms/main.py", "twilio_sms")
+        sms_target = deployed(FUNCTIONS[:1], workdir)[0]
         for round_number in range(rounds):
             # Ours: a fresh process and fresh message ids each round.
             port = free_port()

@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bench.processes import free_port, send, start, stop
-from bench.targets import FUNCTIONS, prepare_store, signed_twilio
+from bench.targets import FUNCTIONS, deployed, prepare_store, signed_twilio
 
 VOICE = next(target for target in FUNCTIONS if target.name == "twilio_voice")
 
@@ -83,6 +83,7 @@ def measure(turns: int = 5) -> dict[str, float]:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             env = prepare_store(Path(scratch))
+            voice = deployed((VOICE,), Path(scratch))[0]
             model_env = {
                 **env,
                 "ASSISTANT_PROVIDER": "openai",
@@ -92,7 +93,7 @@ def measure(turns: int = 5) -> dict[str, float]:
             }
             for label, run_env in (("hanging model", model_env), ("embedded", env)):
                 port = free_port()
-                process = start(VOICE, port, run_env)
+                process = start(voice, port, run_env)
                 try:
                     _wait(port)
                     samples = [_turn_seconds(port) for _ in range(turns)]

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from xml.sax.saxutils import escape
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -110,7 +109,7 @@ def error_response(caller: Caller, error: errors.HttpError) -> Response:
     if caller == "twilio_voice":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?><Response>'
-            f"<Say>{escape(VOICE_APOLOGY)}</Say><Hangup /></Response>"
+            f"<Say>{VOICE_APOLOGY}</Say><Hangup /></Response>"
         )
         response = twiml(body, error.status)
     elif caller == "twilio":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import json
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -64,7 +65,7 @@ def _tree(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def archive_entries(name: str, root: Path = ROOT) -> dict[str, Path]:
+def archive_entries(name: str, root: Path = ROOT) -> dict[str, Path | bytes]:
     """Archive path -> source file, for the function `name`."""
     folder = root / "functions" / name
     main = folder / "main.py"
@@ -77,7 +78,7 @@ def archive_entries(name: str, root: Path = ROOT) -> dict[str, Path]:
             "deploys with (a subset of the root requirements.txt)"
         )
 
-    entries = {
+    entries: dict[str, Path | bytes] = {
         "main.py": main,
         "requirements.txt": requirements,
         "functions/__init__.py": root / "functions" / "__init__.py",
@@ -88,10 +89,21 @@ def archive_entries(name: str, root: Path = ROOT) -> dict[str, Path]:
     for package in SHARED_PACKAGES:
         for path in _tree(root / package):
             entries[path.relative_to(root).as_posix()] = path
+    entries["common/alerts/catalogue.json"] = _catalogue_snapshot(root)
     return entries
 
 
-def write_archive(entries: dict[str, Path], target: Path) -> None:
+def _catalogue_snapshot(root: Path) -> bytes:
+    """The alert catalogue as JSON, so a cold instance need not import PyYAML."""
+    from common.alerts.catalogue import load_catalogue, read_document
+
+    source = root / "common" / "alerts" / "catalogue.yaml"
+    load_catalogue(source)  # refuse to pack a catalogue the functions would refuse
+    document = read_document(source)
+    return json.dumps(document, indent=1, sort_keys=True).encode()
+
+
+def write_archive(entries: dict[str, Path | bytes], target: Path) -> None:
     """Write `entries` to `target` so that equal inputs give equal bytes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".zip.partial")
@@ -100,7 +112,9 @@ def write_archive(entries: dict[str, Path], target: Path) -> None:
             info = zipfile.ZipInfo(arcname, date_time=_FIXED_TIME)
             info.external_attr = _FILE_MODE
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
+            source = entries[arcname]
+            data = source if isinstance(source, bytes) else source.read_bytes()
+            archive.writestr(info, data, compresslevel=9)
     partial.replace(target)
 
 

@@ -9,6 +9,7 @@ keeps the two in agreement.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping
@@ -21,6 +22,9 @@ from common.alerts.model import Severity
 from common.settings import Settings
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
+# `make package` writes the same document as JSON beside the YAML in every
+# deployable archive, so a cold instance reads it without importing PyYAML.
+CATALOGUE_SNAPSHOT = CATALOGUE_PATH.with_suffix(".json")
 REQUIRED_FIELDS = (
     "severity",
     "summary",
@@ -183,14 +187,23 @@ def _definition(name: str, entry: Any) -> AlertDefinition:
     )
 
 
-def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, AlertDefinition]:
-    """Parse and check a catalogue file; raises CatalogueError naming the fault."""
+def read_document(path: Path) -> Any:
+    """The catalogue file as data: JSON for a packaged snapshot, else YAML."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+
     import yaml
 
     # The C loader, when PyYAML was built with it, reads the file in a
     # millisecond; the pure-Python one takes tens on the first request.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    return yaml.load(text, Loader=loader)  # noqa: S506
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, AlertDefinition]:
+    """Parse and check a catalogue file; raises CatalogueError naming the fault."""
+    document = read_document(path)
     if not isinstance(document, Mapping) or not isinstance(
         document.get("alerts"), Mapping
     ):
@@ -204,6 +217,8 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, AlertDefinition]:
 @cache
 def catalogue() -> dict[str, AlertDefinition]:
     """The product's catalogue, read on first use and kept."""
+    if CATALOGUE_SNAPSHOT.is_file():
+        return load_catalogue(CATALOGUE_SNAPSHOT)
     return load_catalogue()
 
 

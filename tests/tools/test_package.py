@@ -47,6 +47,20 @@ def test_archive_holds_entry_point_shared_code_data_and_requirements(
     assert f"functions/{name}/main.py" in names
 
 
+def test_archive_carries_the_catalogue_as_json_equal_to_the_yaml(
+    archives: dict[str, Path],
+) -> None:
+    import json
+
+    import yaml
+
+    with zipfile.ZipFile(archives["twilio_sms"]) as opened:
+        snapshot = json.loads(opened.read("common/alerts/catalogue.json"))
+    source = yaml.safe_load((ROOT / "common" / "alerts" / "catalogue.yaml").read_text())
+
+    assert snapshot == source
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_archive_leaves_out_tests_state_caches_and_credentials(
     archives: dict[str, Path], name: str

@@ -138,3 +138,16 @@ def test_catalogue_entry_missing_a_field_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(CatalogueError, match=r"odd.*lacks summary"):
         load_catalogue(path)
+
+
+def test_packaged_json_snapshot_reads_as_the_same_catalogue(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from common.alerts.catalogue import CATALOGUE_PATH, load_catalogue
+
+    snapshot = tmp_path / "catalogue.json"
+    snapshot.write_text(json.dumps(yaml.safe_load(CATALOGUE_PATH.read_text())))
+
+    assert load_catalogue(snapshot) == load_catalogue(CATALOGUE_PATH)
