@@ -7,8 +7,9 @@ HTML page, which Twilio reports as error 12100), JSON for the APIs.
 
 Guards (rate limits, fault injection) run before the handler through
 `add_guard`; detectors (alert thresholds, latency) see every finished request
-through `add_observer`. A failing observer is logged and never changes the
-answer.
+through `add_observer`. A function adds headers of its own to every answer,
+refusals by a guard and errors included, with `HttpFunction.after_response`.
+A failing observer or response hook is logged and never changes the status.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class RequestOutcome:
 
 Guard = Callable[[Request, Route], None]
 Observer = Callable[[RequestOutcome], None]
+# Sees the request, its route (None when no route matched) and the answer.
+ResponseHook = Callable[[Request, Route | None, Response], None]
 _guards: list[Guard] = []
 _observers: list[Observer] = []
 
@@ -167,6 +170,7 @@ class HttpFunction:
         self.default_caller = default_caller
         self._routes: dict[str, Route] = {}
         self._map = Map(strict_slashes=False, merge_slashes=False)
+        self._response_hooks: list[ResponseHook] = []
 
     @property
     def routes(self) -> Sequence[Route]:
@@ -191,6 +195,16 @@ class HttpFunction:
             return handler
 
         return register
+
+    def after_response(self, hook: ResponseHook) -> ResponseHook:
+        """Let `hook(request, route, response)` adjust every answer of this function.
+
+        It runs for handler answers and for every error answer alike, guards'
+        refusals among them, before the access line is written.
+        """
+        if hook not in self._response_hooks:
+            self._response_hooks.append(hook)
+        return hook
 
     def prefixes(self) -> list[str]:
         """Static leading parts of every rule, for mounting under one server."""
@@ -231,6 +245,7 @@ class HttpFunction:
                     route=route.rule if route else "-",
                 )
                 response = self._answer_error(route, outcome_error)
+            self._finish(request, route, response)
 
             latency_ms = (time.perf_counter() - started) * 1000
             outcome = RequestOutcome(
@@ -297,6 +312,20 @@ class HttpFunction:
                 reason=error.reason,
             )
         return error_response(caller, error)
+
+    def _finish(
+        self, request: Request, route: Route | None, response: Response
+    ) -> None:
+        for hook in self._response_hooks:
+            try:
+                hook(request, route, response)
+            except Exception:
+                name = getattr(hook, "__name__", repr(hook))
+                log.exception(
+                    "response_hook_failed",
+                    f"response hook {name} of {self.name} failed; answered without it",
+                    hook=name,
+                )
 
     @staticmethod
     def _log_completed(

@@ -8,7 +8,8 @@ request's `business_id` (every later log line carries it):
 - the chat API by its secret `X-API-Key`; an `X-Business-ID` sent with it
   must name the key's own business;
 - the widget by its publishable key, honoured only from an allowed
-  `Origin`;
+  `Origin` (`widget_origin` answers the same question without raising, for
+  the CORS headers of answers the handler never made);
 - Stripe events by customer id, else by the Checkout `client_reference_id`
   (which we set to the business id).
 
@@ -21,6 +22,9 @@ what a key already proves. Refusals raise `common.errors` with stable codes:
 
 from __future__ import annotations
 
+import json
+
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from common import context, errors
@@ -91,10 +95,10 @@ def business_for_api_key(request: Request) -> Business:
 def business_for_widget(request: Request, widget_key: str | None = None) -> Business:
     """The business whose publishable key the widget sent, from its own site.
 
-    The key comes from `widget_key` when the caller read it elsewhere (a
-    query parameter, the body), else from the `X-Widget-Key` header.
+    The key comes from `widget_key` when the caller read it elsewhere, else
+    from the request (`read_widget_key`).
     """
-    key = (widget_key or request.headers.get(WIDGET_KEY_HEADER, "")).strip()
+    key = (widget_key or read_widget_key(request) or "").strip()
     if not key:
         raise errors.Unauthorized(
             f"Send the widget's publishable key (pk_...) in {WIDGET_KEY_HEADER}",
@@ -110,7 +114,7 @@ def business_for_widget(request: Request, widget_key: str | None = None) -> Busi
             reason=f"unknown widget key {visible_prefix(key)}...",
         )
     origin = request.headers.get("Origin", "").strip()
-    if origin not in business.allowed_origins:
+    if not _origin_allowed(origin, business):
         raise errors.Forbidden(
             f"The widget is not allowed on {origin or 'a page without Origin'}: "
             "add the site with `python -m tools.admin widget origins "
@@ -121,6 +125,44 @@ def business_for_widget(request: Request, widget_key: str | None = None) -> Busi
 
     _check_claimed_business(request, business)
     return _enter(business)
+
+
+def read_widget_key(request: Request) -> str | None:
+    """The publishable key: `X-Widget-Key`, then `?key=`, then the JSON body's `key`.
+
+    Never raises: a body that is not a JSON object simply holds no key.
+    """
+    key = request.headers.get(WIDGET_KEY_HEADER) or request.args.get("key")
+    if key and key.strip():
+        return key.strip()
+    if request.mimetype != "application/json":
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, HTTPException):
+        return None
+    body_key = body.get("key") if isinstance(body, dict) else None
+    return body_key.strip() if isinstance(body_key, str) and body_key.strip() else None
+
+
+def widget_origin(request: Request) -> str | None:
+    """The request's `Origin` when its widget key's business allows it, else None.
+
+    It resolves nothing into the request context and raises nothing of its
+    own: it only says whether an answer may be opened to the page.
+    """
+    origin = request.headers.get("Origin", "").strip()
+    key = read_widget_key(request)
+    if not origin or not key:
+        return None
+    business = get_store().business_for_widget_key(key)
+    if business is None or not _origin_allowed(origin, business):
+        return None
+    return origin
+
+
+def _origin_allowed(origin: str, business: Business) -> bool:
+    return bool(origin) and origin in business.allowed_origins
 
 
 def _check_claimed_business(request: Request, business: Business) -> None:

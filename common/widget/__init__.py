@@ -3,9 +3,11 @@
 The script (`widget.js`, shipped as package data) is served as it is, with a
 content hash as its ETag so browsers revalidate cheaply. The widget's
 endpoints answer only origins on the business's allowlist (checked by
-`common.tenancy.business_for_widget`): an allowed origin is echoed exactly
-in `Access-Control-Allow-Origin`; any other origin gets no CORS allow header
-at all, so the browser keeps the answer from the page.
+`common.tenancy.widget_origin`): every answer to an allowed origin, errors
+and rate-limit refusals included, echoes it exactly in
+`Access-Control-Allow-Origin` and lets the page read `Retry-After`; any
+other origin gets no CORS allow header at all, so the browser keeps the
+answer from the page. Every answer varies by `Origin`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ SCRIPT_CACHE_CONTROL = "public, max-age=300, must-revalidate"
 
 ALLOWED_METHODS = "POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type, X-Widget-Key, X-Request-ID"
+# Response headers the page may read beyond the basic ones.
+EXPOSED_HEADERS = "Retry-After"
 PREFLIGHT_MAX_AGE_SECONDS = 600
 
 
@@ -60,7 +64,21 @@ def script_response(request: Request) -> Response:
 
 def cors_headers(origin: str) -> dict[str, str]:
     """What an answer to an allowed origin carries."""
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+        "Vary": "Origin",
+    }
+
+
+def apply_cors(response: Response, allowed_origin: str | None) -> None:
+    """Mark an answer as varying by `Origin`; open it to the allowed origin only."""
+    response.vary.add("Origin")
+    if allowed_origin is None:
+        return
+    for name, value in cors_headers(allowed_origin).items():
+        if name != "Vary":
+            response.headers[name] = value
 
 
 def preflight_headers(origin: str) -> dict[str, str]:

@@ -13,9 +13,11 @@ import functions_framework
 from werkzeug.wrappers import Request, Response
 
 from common import chat as chat_channel
-from common import errors, gating, guards, tenancy, widget
-from common.http import HttpFunction, json_response, read_json
+from common import gating, guards, tenancy, widget
+from common.chat import ChatChannel
+from common.http import HttpFunction, Route, json_response, read_json
 from common.runtime import boot
+from common.store import Business
 
 boot()
 app = HttpFunction("chat", default_caller="api")
@@ -27,13 +29,7 @@ WIDGET_MESSAGES_ROUTE = "/v1/widget/messages"
 @app.route(CHAT_ROUTE)
 def chat_turn(request: Request) -> Response:
     business = tenancy.business_for_api_key(request)
-    guards.check_business(business.business_id, "chat", CHAT_ROUTE)
-    if gating.service_decision(business) == "suspend":
-        raise gating.suspended_error(business)
-
-    chat_request = chat_channel.parse_chat_request(read_json(request), "chat")
-    answer = chat_channel.converse(business, "chat", chat_request)
-    return json_response(answer.as_json())
+    return _answer_turn(request, business, "chat", CHAT_ROUTE)
 
 
 @app.route(widget.SCRIPT_PATH, methods=("GET",), caller="widget")
@@ -43,37 +39,36 @@ def widget_script(request: Request) -> Response:
 
 @app.route(WIDGET_MESSAGES_ROUTE, methods=("POST", "OPTIONS"), caller="widget")
 def widget_message(request: Request) -> Response:
-    origin = request.headers.get("Origin", "").strip()
-    try:
-        if request.method == "OPTIONS":
-            tenancy.business_for_widget(request, request.args.get("key"))
-            return Response(status=204, headers=widget.preflight_headers(origin))
-        key = _widget_key(request)
-        business = tenancy.business_for_widget(request, key)
-    except errors.HttpError as error:
-        error.headers["Vary"] = "Origin"
-        raise
-
-    # From here the origin is allowed: errors too must be readable by the page.
-    try:
-        guards.check_business(business.business_id, "widget", WIDGET_MESSAGES_ROUTE)
-        if gating.service_decision(business) == "suspend":
-            raise gating.suspended_error(business)
-        chat_request = chat_channel.parse_chat_request(read_json(request), "widget")
-        answer = chat_channel.converse(business, "widget", chat_request)
-    except errors.HttpError as error:
-        error.headers.update(widget.cors_headers(origin))
-        raise
-    return json_response(answer.as_json(), headers=widget.cors_headers(origin))
+    business = tenancy.business_for_widget(request)
+    if request.method == "OPTIONS":
+        origin = request.headers.get("Origin", "").strip()
+        return Response(status=204, headers=widget.preflight_headers(origin))
+    return _answer_turn(request, business, "widget", WIDGET_MESSAGES_ROUTE)
 
 
-def _widget_key(request: Request) -> str | None:
-    """The publishable key: header, then `?key=`, then the body's `key` field."""
-    key = request.headers.get(tenancy.WIDGET_KEY_HEADER) or request.args.get("key")
-    if key:
-        return key
-    body_key = read_json(request).get("key")
-    return body_key if isinstance(body_key, str) else None
+@app.after_response
+def widget_cors(request: Request, route: Route | None, response: Response) -> None:
+    """Every answer of the widget's endpoint, refusals by a guard included.
+
+    An allowed page can read each one (the per-IP limit's 429 with its
+    `Retry-After` among them); any other origin is granted nothing.
+    """
+    if route is None or route.rule != WIDGET_MESSAGES_ROUTE:
+        return
+    widget.apply_cors(response, tenancy.widget_origin(request))
+
+
+def _answer_turn(
+    request: Request, business: Business, channel: ChatChannel, route: str
+) -> Response:
+    """Limit, gate, read and answer one visitor message of a resolved business."""
+    guards.check_business(business.business_id, channel, route)
+    if gating.service_decision(business) == "suspend":
+        raise gating.suspended_error(business)
+
+    chat_request = chat_channel.parse_chat_request(read_json(request), channel)
+    answer = chat_channel.converse(business, channel, chat_request)
+    return json_response(answer.as_json())
 
 
 @functions_framework.http

@@ -5,9 +5,17 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
 
 from common import errors
-from common.http import HttpFunction, RequestOutcome, add_observer, remove_hooks
+from common.http import (
+    HttpFunction,
+    RequestOutcome,
+    Route,
+    add_observer,
+    remove_hooks,
+)
 from tests.builders import TwilioRequest
 from tests.runtime import local_client
 
@@ -146,3 +154,38 @@ def test_observers_see_every_request_and_cannot_break_it(configure: Configure) -
     assert [outcome.status for outcome in seen] == [404]
     assert isinstance(seen[0].error, errors.NotFound)
     assert logs.one("observer_failed")
+
+
+def test_response_hooks_adjust_every_answer_and_cannot_break_it(
+    configure: Configure,
+) -> None:
+    _, logs = configure()
+    app = HttpFunction("hooked", default_caller="api")
+    seen: list[tuple[str, int]] = []
+
+    @app.route("/v1/refused")
+    def refused(request: Request) -> Response:
+        raise errors.TooManyRequests("Slow down", retry_after=30)
+
+    @app.after_response
+    def mark(request: Request, route: Route | None, response: Response) -> None:
+        seen.append((route.rule if route else "-", response.status_code))
+        response.headers["X-Hooked"] = "yes"
+
+    @app.after_response
+    def broken(request: Request, route: Route | None, response: Response) -> None:
+        raise RuntimeError("hook bug")
+
+    refused_answer = app(
+        Request(EnvironBuilder("/v1/refused", method="POST").get_environ())
+    )
+    missing_answer = app(
+        Request(EnvironBuilder("/v1/nowhere", method="POST").get_environ())
+    )
+
+    assert refused_answer.status_code == 429
+    assert refused_answer.headers["X-Hooked"] == "yes"
+    assert refused_answer.headers["Retry-After"] == "30"
+    assert missing_answer.headers["X-Hooked"] == "yes"
+    assert seen == [("/v1/refused", 429), ("-", 404)]
+    assert len(logs.events("response_hook_failed")) == 2

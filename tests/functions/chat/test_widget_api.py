@@ -185,3 +185,49 @@ def test_visitor_address_over_the_widget_limit_gets_429_with_retry_after(
     assert answers[2].headers["Retry-After"] == "30"
     assert answers[2].json["error"]["code"] == "rate_limited"
     assert logs.one("rate_limit_triggered")["channel"] == "widget"
+
+
+def test_widget_limit_refusal_is_readable_by_an_allowed_page(
+    configure: Configure,
+) -> None:
+    configure(RATE_LIMIT_WIDGET_PER_IP="1", RATE_LIMIT_WINDOW_SECONDS="30")
+    tenant = create_tenant()
+
+    _post(tenant, {"message": "What are your hours?"})
+    refused = _post(tenant, {"message": "What are your hours?"})
+
+    assert refused.status_code == 429
+    assert refused.headers["Access-Control-Allow-Origin"] == SITE
+    assert "Origin" in refused.headers["Vary"]
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize("origin", [OTHER_SITE, None])
+def test_widget_limit_refusal_grants_no_cors_to_another_site(
+    configure: Configure, origin: str | None
+) -> None:
+    configure(RATE_LIMIT_WIDGET_PER_IP="1", RATE_LIMIT_WINDOW_SECONDS="30")
+    tenant = create_tenant()
+
+    _post(tenant, {"message": "What are your hours?"}, origin=origin)
+    refused = _post(tenant, {"message": "What are your hours?"}, origin=origin)
+
+    assert refused.status_code == 429
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    assert "Origin" in refused.headers["Vary"]
+
+
+def test_every_widget_answer_to_an_allowed_page_exposes_retry_after(
+    tenant: Tenant,
+) -> None:
+    answered = _post(tenant, {"message": "What are your hours?"})
+    malformed = local_client().post(
+        f"{PATH}?key={tenant.widget_key}",
+        data="{not json",
+        headers={"Origin": SITE, "Content-Type": "application/json"},
+    )
+
+    for response in (answered, malformed):
+        assert response.headers["Access-Control-Allow-Origin"] == SITE
+        assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+    assert malformed.status_code == 400
