@@ -33,3 +33,21 @@ resource "google_firestore_field" "expires_at" {
 
   ttl_config {}
 }
+
+# `list_deliveries(source=...)` filters on `source` and orders by newest
+# `received_at` first; Firestore answers that query only with this index.
+resource "google_firestore_index" "deliveries_by_source" {
+  database    = google_firestore_database.store.name
+  collection  = "deliveries"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "source"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "received_at"
+    order      = "DESCENDING"
+  }
+}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from common.alerts.router import PUBSUB_BUDGET_SECONDS
 from common.settings import SECRET_NAMES, Settings
 from tests.terraform.conftest import ROOT, TERRAFORM_DIR, Config
 from tools.package import FUNCTIONS
@@ -173,6 +174,14 @@ def test_alert_router_is_triggered_by_the_alerts_topic_with_retries(
     assert invoker["member"] == "${google_service_account.alert_trigger.member}"
 
 
+def test_alert_router_outlives_its_delivery_budget(config: Config) -> None:
+    router = _functions(config)["alert_router"]
+
+    assert isinstance(router["timeout"], int)
+    assert router["timeout"] >= 60
+    assert router["timeout"] >= PUBSUB_BUDGET_SECONDS + 15
+
+
 def test_only_public_functions_are_invokable_by_anyone(config: Config) -> None:
     public = config.resource("google_cloud_run_service_iam_member", "public_invoker")
 
@@ -274,3 +283,17 @@ def test_no_variable_holding_a_secret_has_a_default(config: Config) -> None:
 def test_secret_values_never_pass_through_terraform_state(config: Config) -> None:
     assert "google_secret_manager_secret_version" not in config.resources
     assert "google_secret_manager_secret_version" not in config.data
+
+
+def test_firestore_has_the_index_listing_deliveries_of_one_source(
+    config: Config,
+) -> None:
+    index = config.resource("google_firestore_index", "deliveries_by_source")
+
+    assert index["collection"] == "deliveries"
+    assert index["database"] == "${google_firestore_database.store.name}"
+    assert index["query_scope"] == "COLLECTION"
+    assert [(field["field_path"], field["order"]) for field in index["fields"]] == [
+        ("source", "ASCENDING"),
+        ("received_at", "DESCENDING"),
+    ]
