@@ -250,6 +250,12 @@ def configure_logging(
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # No line shows the caller's file, thread or process, so the record need
+    # not look them up: the optimisations the logging HOWTO documents.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Werkzeug's own access log would duplicate request_completed.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return handler

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from common.assistant import hours, retrieval
 from common.assistant.phrasing import for_channel
@@ -190,14 +191,27 @@ def _dont_know(subject: str, intent: str) -> _Composed:
     return f"I'm sorry, I don't have {subject}. {OFFER_MESSAGE}", "answer", intent
 
 
+@lru_cache(maxsize=4096)
+def _topic_words(topic: str) -> frozenset[str]:
+    return frozenset(normalise(topic).split())
+
+
+@lru_cache(maxsize=4096)
+def _question_intent(question: str) -> str:
+    return classify(question)
+
+
 def _entries_for(business: Business, intent: str) -> list[KnowledgeEntry]:
-    """The knowledge-base entries about `intent`, by topic or by question."""
+    """The knowledge-base entries about `intent`, by topic or by question.
+
+    Entries are classified once per text and kept, not on every question.
+    """
     words = _TOPIC_WORDS.get(intent, frozenset())
     return [
         entry
         for entry in business.knowledge
-        if words.intersection(normalise(entry.topic or "").split())
-        or (entry.question and classify(entry.question) == intent)
+        if not words.isdisjoint(_topic_words(entry.topic or ""))
+        or (entry.question and _question_intent(entry.question) == intent)
     ]
 
 

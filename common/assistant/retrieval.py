@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from common.store import KnowledgeEntry
 
@@ -64,15 +65,32 @@ def _document(entry: KnowledgeEntry) -> list[str]:
     return tokens(" ".join(part for part in parts if part))
 
 
+@lru_cache(maxsize=256)
+def _index(
+    texts: tuple[tuple[str | None, str | None, str], ...],
+) -> tuple[list[list[str]], float, Counter[str]]:
+    """Tokens of every entry, their average length and document frequencies.
+
+    Kept per knowledge base (keyed by its texts), so a warm instance
+    tokenises a business's entries once, not on every question.
+    """
+    documents = [
+        _document(KnowledgeEntry(answer=answer, question=question, topic=topic))
+        for question, topic, answer in texts
+    ]
+    average_length = sum(len(doc) for doc in documents) / len(documents) or 1.0
+    frequency = Counter(term for doc in documents for term in set(doc))
+    return documents, average_length, frequency
+
+
 def rank(entries: Sequence[KnowledgeEntry], query: str) -> list[Match]:
     """Every entry sharing a word with `query`, best first."""
     terms = set(tokens(query))
     if not terms or not entries:
         return []
 
-    documents = [_document(entry) for entry in entries]
-    average_length = sum(len(doc) for doc in documents) / len(documents) or 1.0
-    frequency = Counter(term for doc in documents for term in set(doc))
+    texts = tuple((entry.question, entry.topic, entry.answer) for entry in entries)
+    documents, average_length, frequency = _index(texts)
     total = len(documents)
     idf = {
         term: math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))

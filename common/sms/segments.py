@@ -37,10 +37,18 @@ class SegmentCount:
     segments: int
 
 
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
+
+
 def encoding_of(text: str) -> Encoding:
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
-        return "GSM-7"
-    return "UCS-2"
+    return "GSM-7" if _GSM7_ALL.issuperset(text) else "UCS-2"
+
+
+def _units(text: str, encoding: Encoding) -> int:
+    """The septets or UTF-16 code units of the whole text, counted in C."""
+    if encoding == "GSM-7":
+        return len(text) + sum(text.count(char) for char in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _width(char: str, encoding: Encoding) -> int:
@@ -65,8 +73,12 @@ def _segments(widths: list[int], encoding: Encoding) -> int:
 def count_segments(text: str) -> SegmentCount:
     """The encoding, the units and the segments `text` takes as one SMS."""
     encoding = encoding_of(text)
+    units = _units(text, encoding)
+    if units <= _LIMITS[encoding][0]:
+        # Fits in one segment: no need to place every character.
+        return SegmentCount(encoding, units, 1 if units else 0)
     widths = [_width(char, encoding) for char in text]
-    return SegmentCount(encoding, sum(widths), _segments(widths, encoding))
+    return SegmentCount(encoding, units, _segments(widths, encoding))
 
 
 def fit_segments(text: str, max_segments: int) -> str:
