@@ -252,7 +252,7 @@ def configure_logging(
     root.setLevel(settings.log_level)
     # No line shows the caller's file, thread or process, so the record need
     # not look them up: the optimisations the logging HOWTO documents.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
