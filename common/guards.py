@@ -5,8 +5,11 @@ client IP and each business, in requests per `RATE_LIMIT_WINDOW_SECONDS`
 (`settings.rate_limit(channel)`). They are counted in the store's atomic
 windows, so every instance sees the same counts.
 
-- `limit_client_ip` is an HTTP guard: it runs for every request, with the
-  client IP taken from forwarding headers only as far as they are trusted.
+- `limit_client_ip` is an HTTP guard: it runs for every request of a route
+  registered with `ip_limited` (the default), with the client IP taken
+  from forwarding headers only as far as they are trusted. The widget's
+  static script is registered without it, so loading pages never spends
+  the conversational limit.
 - `check_business(business_id, channel, route)` is called by a handler once
   it has resolved the business the request is for.
 
@@ -60,7 +63,7 @@ class FaultInjected(RuntimeError):
 def limit_client_ip(request: Request, route: Route) -> None:
     """HTTP guard: refuse a client IP over its channel's limit."""
     channel = CHANNEL_OF_CALLER.get(route.caller)
-    if channel is None:
+    if channel is None or not route.ip_limited:
         return
     settings = get_settings()
     limit = settings.rate_limit(channel)

@@ -49,6 +49,9 @@ class Route:
     handler: Handler
     methods: tuple[str, ...]
     caller: Caller
+    # False for what costs nothing to serve (a static script): counting it
+    # against the caller's per-IP limit would cost more than answering.
+    ip_limited: bool = True
 
 
 @dataclass
@@ -181,6 +184,7 @@ class HttpFunction:
         rule: str,
         methods: Sequence[str] = ("POST",),
         caller: Caller | None = None,
+        ip_limited: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             endpoint = f"{self.name}.{handler.__name__}"
@@ -190,6 +194,7 @@ class HttpFunction:
                 handler=handler,
                 methods=tuple(method.upper() for method in methods),
                 caller=caller or self.default_caller,
+                ip_limited=ip_limited,
             )
             self._map.add(Rule(rule, endpoint=endpoint, methods=list(methods)))
             return handler

@@ -32,7 +32,9 @@ def chat_turn(request: Request) -> Response:
     return _answer_turn(request, business, "chat", CHAT_ROUTE)
 
 
-@app.route(widget.SCRIPT_PATH, methods=("GET",), caller="widget")
+# A static, cached script: it must not spend the widget's per-IP limit, or an
+# office behind one address could not even load it.
+@app.route(widget.SCRIPT_PATH, methods=("GET",), caller="widget", ip_limited=False)
 def widget_script(request: Request) -> Response:
     return widget.script_response(request)
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.widget import preflight_headers
+from tests.functions.chat.tenants import SITE, create_tenant
 from tests.runtime import local_client
 
 Configure = Callable[..., Any]
@@ -57,3 +58,25 @@ def test_preflight_headers_name_methods_headers_and_max_age() -> None:
     assert "POST" in headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in headers["Access-Control-Allow-Headers"]
     assert int(headers["Access-Control-Max-Age"]) > 0
+
+
+def test_loading_the_script_spends_none_of_the_visitor_address_limit(
+    configure: Configure,
+) -> None:
+    _, logs = configure(RATE_LIMIT_WIDGET_PER_IP="2", RATE_LIMIT_WINDOW_SECONDS="30")
+    tenant = create_tenant()
+    client = local_client()
+
+    loads = [client.get("/v1/widget.js").status_code for _ in range(5)]
+    messages = [
+        client.post(
+            f"/v1/widget/messages?key={tenant.widget_key}",
+            json={"message": "What are your hours?"},
+            headers={"Origin": SITE},
+        ).status_code
+        for _ in range(2)
+    ]
+
+    assert loads == [200] * 5
+    assert messages == [200, 200]
+    assert logs.events("rate_limit_triggered") == []
