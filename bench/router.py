@@ -1,8 +1,9 @@
 """The alert router's rate on the embedded store: normalise, deduplicate, route.
 
-Every message is a distinct alert as the functions publish it, so each one is
-parsed, checked against the store's dedup state, routed by severity and
-written to the local outbox, the embedded destination.
+Every message is a distinct alert as the functions publish it, about a
+problem of its own (its own route), so each one is parsed, checked against
+the store's dedup state, routed by severity and written to the local outbox,
+the embedded destination.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _messages(count: int, salt: str) -> list[bytes]:
             dedup_key=f"bench:{salt}:{index}",
             source="function:bench",
             started_at=now,
-            labels={"route": "/twilio/sms"},
+            labels={"route": f"/bench/{salt}/{index}"},
             correlation={"request_id": f"req-{index}", "business_id": "biz-demo"},
         ).to_message()
         for index in range(count)

@@ -129,6 +129,31 @@ def incident_alert(payload: Mapping[str, Any], runbook_base_url: str) -> Alert:
     )
 
 
+def problem_key(alert: Alert) -> str | None:
+    """What the alert is about, whichever path raised it; None when unknown.
+
+    The alert's name and the values of its catalogue `group_by` labels,
+    joined by `:` (the functions' own dedup key, such as
+    `twilio_webhook_failure:/twilio/sms`). A Monitoring incident carries the
+    group labels its policy groups by as metric labels; one that lacks any
+    of them (the per-business and per-IP anomalies) has no problem key.
+    """
+    definition = catalogue().get(alert.name)
+    if definition is None:
+        return None
+
+    values = []
+    for label in definition.group_by:
+        value = alert.labels.get(label)
+        if value is None and alert.source != MONITORING_SOURCE:
+            # The functions keep business ids and client IPs out of labels.
+            value = alert.details.get(label)
+        if value is None:
+            return None
+        values.append(str(value))
+    return ":".join([alert.name, *values])
+
+
 def _incident_severity(
     incident: Mapping[str, Any],
     user_labels: Mapping[str, str],

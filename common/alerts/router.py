@@ -9,12 +9,18 @@ For each alert, in order:
 1. Test notifications from Cloud Monitoring go to the test route only (the
    outbox and a log line) and page nobody.
 2. An active silence covering the alert stops it (`alert_silenced`).
-3. Deduplication, in the store so every instance agrees: a firing alert
-   whose dedup key already went out within `ALERT_REPEAT_INTERVAL_SECONDS`
-   is suppressed (`alert_suppressed`); a resolution goes out once per
-   episode. A resolution for a key never seen (its state expired, or the
-   firing came before the router) also goes out once: PagerDuty ignores a
-   resolve it cannot match, and dropping it could leave an incident open.
+3. Deduplication, in the store so every instance agrees, by problem: the
+   alert's name and catalogue `group_by` values (`normalize.problem_key`),
+   or its dedup key when it has none. A firing alert whose problem already
+   went out within `ALERT_REPEAT_INTERVAL_SECONDS` is suppressed
+   (`alert_suppressed`; reason `same_problem` when the other path, the
+   functions or Cloud Monitoring, reported it first). Until the problem
+   resolves, what goes out about it carries the dedup key it first paged
+   with, so its resolution closes that very PagerDuty incident. A
+   resolution goes out once per episode. A resolution for a key never seen
+   (its state expired, or the firing came before the router) also goes out
+   once: PagerDuty ignores a resolve it cannot match, and dropping it could
+   leave an incident open.
 4. Routing picks the destinations; each gets the alert (`alert_sent`).
 5. A destination that still fails after its retries logs
    `notification_failed`, and a P1 `notification_failure` goes out through
@@ -33,19 +39,19 @@ import binascii
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from common import context
 from common.alerts import catalogue
 from common.alerts.destinations import DeliveryError, deliver, record_in_outbox
 from common.alerts.model import Alert
-from common.alerts.normalize import UnreadableAlert, parse_alert
+from common.alerts.normalize import UnreadableAlert, parse_alert, problem_key
 from common.alerts.routing import RoutingError, default_routing, routing_for
 from common.alerts.silences import silence_for
 from common.logs import get_logger
 from common.settings import Settings, get_settings
-from common.store import Store, get_store
+from common.store import Claim, Store, get_store
 
 log = get_logger(__name__)
 
@@ -197,6 +203,7 @@ def _route(
     episode = _Episode.claim(alert, store, settings, message_id)
     if episode is None:
         return _Outcome()
+    alert = episode.alert
 
     destinations = _destinations(alert, settings)
     already_sent = _already_sent(store, message_id)
@@ -232,20 +239,27 @@ def _already_sent(store: Store, message_id: str | None) -> frozenset[str]:
 class _Episode:
     """The claim that lets exactly one instance send this firing or resolution.
 
-    Each dedup key counts generations: a generation ends when its resolution
-    goes out. A firing claim lasts the repeat interval, so a firing within it
-    (a repeat, or a Pub/Sub redelivery) is suppressed. The state document is
-    written only when a resolution goes out and when the next firing starts a
-    new generation, which keeps the common case at one claim.
+    An episode is keyed by the alert's problem key when it has one (so the
+    functions' alert and the Monitoring incident about the same problem
+    share it), else by its dedup key. Each episode key counts generations: a
+    generation ends when its resolution goes out. A firing claim lasts the
+    repeat interval, so a firing within it (a repeat, the other path's
+    report of the same problem, or a Pub/Sub redelivery) is suppressed.
+
+    The state document remembers the dedup key the generation first paged
+    with: later notifications of the generation, its resolution included,
+    carry that key, so PagerDuty resolves the incident it opened.
     """
 
     source: str
     claim_key: str
-    dedup_key: str
+    episode_key: str
     generation: int
     resolving: bool
-    # The generation's state document says resolved: a firing reopens it.
-    reopening: bool
+    # The alert to send: the one received, under the generation's dedup key.
+    alert: Alert
+    # The state document does not yet name this generation's firing key.
+    record_firing: bool
 
     @classmethod
     def claim(
@@ -255,16 +269,17 @@ class _Episode:
         settings: Settings,
         message_id: str | None,
     ) -> _Episode | None:
-        state = store.get_document(_EPISODES, alert.dedup_key) or {}
+        episode_key = problem_key(alert) or alert.dedup_key
+        state = store.get_document(_EPISODES, episode_key) or {}
         generation = int(state.get("generation", 0))
         resolving = alert.state == "resolved"
-        resolved = state.get("status") == "resolved"
-        if resolving and resolved:
+        firing = state.get("status") == "firing"
+        if resolving and state.get("status") == "resolved":
             _log_suppressed(alert, "already_resolved", message_id)
             return None
 
         source = _RESOLVED if resolving else _FIRING
-        claim_key = f"{alert.dedup_key}#{generation}"
+        claim_key = f"{episode_key}#{generation}"
         ttl = (
             settings.idempotency_ttl_seconds
             if resolving
@@ -274,36 +289,38 @@ class _Episode:
             source, claim_key, ttl_seconds=ttl, lease_seconds=PUBSUB_BUDGET_SECONDS + 15
         )
         if not claim.won:
-            if claim.state == "in_progress":
-                reason = "in_flight"
-            elif (claim.result or {}).get("message_id") == message_id and message_id:
-                reason = "redelivery"
-            else:
-                reason = "already_resolved" if resolving else "repeat_interval"
-            _log_suppressed(alert, reason, message_id)
+            _log_lost_claim(alert, claim, resolving, message_id)
             return None
+
+        paged_key = str(state.get("dedup_key") or "") if firing else ""
         return cls(
             source,
             claim_key,
-            alert.dedup_key,
+            episode_key,
             generation,
             resolving,
-            reopening=resolved and not resolving,
+            alert=_as_paged(alert, paged_key),
+            record_firing=not resolving and not paged_key,
         )
 
     def complete(
         self, store: Store, settings: Settings, message_id: str | None
     ) -> None:
-        store.complete_claim(self.source, self.claim_key, {"message_id": message_id})
-        if self.resolving or self.reopening:
+        store.complete_claim(
+            self.source,
+            self.claim_key,
+            {"message_id": message_id, "dedup_key": self.alert.dedup_key},
+        )
+        if self.resolving or self.record_firing:
             store.put_document(
                 _EPISODES,
-                self.dedup_key,
+                self.episode_key,
                 {
                     "generation": self.generation + 1
                     if self.resolving
                     else self.generation,
                     "status": "resolved" if self.resolving else "firing",
+                    "dedup_key": self.alert.dedup_key,
                     "at": time.time(),
                 },
                 ttl_seconds=settings.idempotency_ttl_seconds,
@@ -311,6 +328,32 @@ class _Episode:
 
     def release(self, store: Store) -> None:
         store.release_claim(self.source, self.claim_key)
+
+
+def _as_paged(alert: Alert, paged_key: str) -> Alert:
+    """`alert` under the dedup key its problem already paged with, if another."""
+    if not paged_key or paged_key == alert.dedup_key:
+        return alert
+    details = {**alert.details, "reported_dedup_key": alert.dedup_key}
+    return replace(alert, dedup_key=paged_key, details=details)
+
+
+def _log_lost_claim(
+    alert: Alert, claim: Claim, resolving: bool, message_id: str | None
+) -> None:
+    result = claim.result or {}
+    paged_key = result.get("dedup_key")
+    if claim.state == "in_progress":
+        reason = "in_flight"
+    elif message_id and result.get("message_id") == message_id:
+        reason = "redelivery"
+    elif resolving:
+        reason = "already_resolved"
+    elif paged_key and paged_key != alert.dedup_key:
+        reason = "same_problem"
+    else:
+        reason = "repeat_interval"
+    _log_suppressed(alert, reason, message_id, paged_dedup_key=paged_key)
 
 
 def _destinations(alert: Alert, settings: Settings) -> tuple[str, ...]:
@@ -377,6 +420,7 @@ def _send_failure_notices(
         episode = _Episode.claim(notice, store, settings, None)
         if episode is None:
             continue
+        notice = episode.alert
 
         routed = _destinations(notice, settings)
         others = [name for name in (*routed, *destinations) if name not in failed]
@@ -477,12 +521,19 @@ def _about(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _log_suppressed(alert: Alert, reason: str, message_id: str | None) -> None:
+def _log_suppressed(
+    alert: Alert,
+    reason: str,
+    message_id: str | None,
+    paged_dedup_key: str | None = None,
+) -> None:
     log.info(
         "alert_suppressed",
         **_about(alert),
         reason=reason,
         message_id=message_id,
+        problem_key=problem_key(alert),
+        paged_dedup_key=paged_dedup_key,
     )
 
 

@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from common.alerts.normalize import UnreadableAlert, incident_alert, parse_alert
+from common.alerts.normalize import (
+    UnreadableAlert,
+    incident_alert,
+    parse_alert,
+    problem_key,
+)
 from tests.common.alerts.conftest import as_bytes, incident, make_alert
 
 BASE = "https://wiki.example.test/Runbooks"
@@ -135,3 +140,52 @@ def test_published_alert_with_impossible_values_is_unreadable(
 ) -> None:
     with pytest.raises(UnreadableAlert):
         parse_alert(json.dumps(payload).encode(), BASE)
+
+
+def test_incident_and_functions_alert_on_one_route_share_a_problem_key() -> None:
+    from_monitoring = parse_alert(as_bytes(incident("open")), BASE)
+    from_functions = make_alert()
+
+    assert problem_key(from_monitoring) == "twilio_webhook_failure:/twilio/sms"
+    assert problem_key(from_functions) == from_functions.dedup_key
+
+
+def test_incident_named_only_by_its_metric_has_the_problem_key_of_its_alert() -> None:
+    payload = incident(
+        "open",
+        policy_user_labels={},
+        metric={
+            "type": "logging.googleapis.com/user/twilio_webhook_errors",
+            "labels": {"route": "/twilio/sms", "status": "503"},
+        },
+    )
+
+    alert = parse_alert(as_bytes(payload), BASE)
+
+    assert problem_key(alert) == "twilio_webhook_failure:/twilio/sms"
+
+
+def test_incident_grouped_without_the_alerts_labels_has_no_problem_key() -> None:
+    payload = incident(
+        "open",
+        policy_user_labels={"alert": "rate_limit_business_anomaly"},
+        metric={"type": "logging.googleapis.com/user/rate_limit_business"},
+    )
+
+    assert problem_key(parse_alert(as_bytes(payload), BASE)) is None
+
+
+def test_functions_alert_keeps_its_business_in_the_problem_key() -> None:
+    alert = make_alert(
+        name="rate_limit_business_anomaly",
+        severity="P1",
+        dedup_key="rate_limit_business_anomaly:biz-123",
+        labels={"route": "/v1/chat"},
+        details={"business_id": "biz-123", "count": 50},
+    )
+
+    assert problem_key(alert) == "rate_limit_business_anomaly:biz-123"
+
+
+def test_alert_outside_the_catalogue_has_no_problem_key() -> None:
+    assert problem_key(make_alert(name="disk_full")) is None
