@@ -17,6 +17,7 @@ from common.assistant import hours, retrieval
 from common.assistant.phrasing import for_channel
 from common.assistant.reply import Action, Reply
 from common.store import Business, KnowledgeEntry, Turn
+from common.store.base import WEEKDAYS
 
 OFFER_MESSAGE = "Would you like to leave a message?"
 SOURCE = "embedded"
@@ -49,7 +50,7 @@ _HUMAN = _pattern(
     r"\bconnect me\b",
     r"\b(?:operator|representative|human)\b",
 )
-_DAY_NAMES = "|".join(hours.WEEKDAYS)
+_DAY_NAMES = "|".join(WEEKDAYS)
 _OPEN_NOW = _pattern(
     r"\b(?:are|r) (?:you|u|ya|y all|they) (?:guys )?(?:still )?(?:open|closed)\b",
     r"\bopen (?:now|right now|today|tonight|at the moment|currently|yet)\b",
@@ -229,10 +230,10 @@ def _noted(business: Business, text: str, intent: str) -> KnowledgeEntry | None:
 
 def _hours(business: Business, channel: str, text: str, now: datetime) -> _Composed:
     said = normalise(text)
-    asked_day = next((day for day in hours.WEEKDAYS if day in said.split()), None)
+    asked_day = next((day for day in WEEKDAYS if day in said.split()), None)
     if asked_day is None and "tomorrow" in said.split():
         local = hours.local_now(business.time_zone, now)
-        asked_day = hours.WEEKDAYS[(local.weekday() + 1) % 7]
+        asked_day = WEEKDAYS[(local.weekday() + 1) % 7]
     if asked_day and hours.has_hours(business.opening_hours):
         return hours.describe_day(business.opening_hours, asked_day), "answer", "hours"
 
@@ -247,7 +248,7 @@ def _hours(business: Business, channel: str, text: str, now: datetime) -> _Compo
 
 def _open_now(business: Business, channel: str, text: str, now: datetime) -> _Composed:
     said = normalise(text).split()
-    if "tomorrow" in said or any(day in said for day in hours.WEEKDAYS):
+    if "tomorrow" in said or any(day in said for day in WEEKDAYS):
         return _hours(business, channel, text, now)
     if not hours.has_hours(business.opening_hours):
         return _hours(business, channel, text, now)[0], "answer", "open_now"

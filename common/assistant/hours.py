@@ -13,18 +13,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.logs import get_logger
+from common.store.base import WEEKDAYS
 
 log = get_logger(__name__)
 
-WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 _MINUTES_PER_DAY = 24 * 60
 
 

@@ -19,6 +19,16 @@ SERVICE_STATUSES: tuple[ServiceStatus, ...] = (
     "suspended",
 )
 ClaimState = Literal["claimed", "in_progress", "done", "failed"]
+# Keys of `Business.opening_hours`, in calendar order.
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
 
 
 class StoreError(Exception):

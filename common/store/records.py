@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.store.base import (
     SERVICE_STATUSES,
+    WEEKDAYS,
     Business,
     Delivery,
     KnowledgeEntry,
@@ -22,15 +23,6 @@ from common.store.base import (
 )
 from common.store.keys import check_business_id, check_e164
 
-WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 BUSINESS_FIELDS = frozenset(field.name for field in dataclasses.fields(Business))
 # Fields a caller may not change after creation.
 FIXED_FIELDS = frozenset({"business_id", "created_at", "updated_at"})

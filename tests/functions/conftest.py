@@ -14,6 +14,7 @@ from common import outbox
 from common.notify import OUTBOX_CHANNEL
 from common.settings import Settings
 from common.store import Business, KnowledgeEntry, get_store
+from common.store.base import WEEKDAYS
 from tests.builders import TwilioRequest
 from tests.conftest import LogCapture
 from tests.runtime import local_client
@@ -30,17 +31,7 @@ def bakery(**changes: Any) -> Business:
         name="Corner Bakery",
         status="active",
         time_zone="America/Los_Angeles",
-        opening_hours={
-            day: [["07:00", "18:00"]]
-            for day in (
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-            )
-        },
+        opening_hours={day: [["07:00", "18:00"]] for day in WEEKDAYS[:6]},
         address="12 Main Street, Oakland",
         knowledge=[
             KnowledgeEntry(
