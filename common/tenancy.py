@@ -8,8 +8,9 @@ request's `business_id` (every later log line carries it):
 - the chat API by its secret `X-API-Key`; an `X-Business-ID` sent with it
   must name the key's own business;
 - the widget by its publishable key, honoured only from an allowed
-  `Origin` (`widget_origin` answers the same question without raising, for
-  the CORS headers of answers the handler never made);
+  `Origin`, both spelled as `common.store.origins` normalises them
+  (`widget_origin` answers the same question without raising, for the CORS
+  headers of answers the handler never made);
 - Stripe events by customer id, else by the Checkout `client_reference_id`
   (which we set to the business id).
 
@@ -31,6 +32,7 @@ from common import context, errors
 from common.logs import get_logger
 from common.store import Business, get_store
 from common.store.keys import visible_prefix
+from common.store.origins import origin_allowed
 
 log = get_logger(__name__)
 
@@ -114,7 +116,7 @@ def business_for_widget(request: Request, widget_key: str | None = None) -> Busi
             reason=f"unknown widget key {visible_prefix(key)}...",
         )
     origin = request.headers.get("Origin", "").strip()
-    if not _origin_allowed(origin, business):
+    if not origin_allowed(origin, business.allowed_origins):
         raise errors.Forbidden(
             f"The widget is not allowed on {origin or 'a page without Origin'}: "
             "add the site with `python -m tools.admin widget origins "
@@ -156,13 +158,9 @@ def widget_origin(request: Request) -> str | None:
     if not origin or not key:
         return None
     business = get_store().business_for_widget_key(key)
-    if business is None or not _origin_allowed(origin, business):
+    if business is None or not origin_allowed(origin, business.allowed_origins):
         return None
     return origin
-
-
-def _origin_allowed(origin: str, business: Business) -> bool:
-    return bool(origin) and origin in business.allowed_origins
 
 
 def _check_claimed_business(request: Request, business: Business) -> None:

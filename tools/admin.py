@@ -36,6 +36,7 @@ from common.settings import SettingsError, load_settings, set_settings
 from common.store import ApiKey, Business, Store, StoreError, get_store
 from common.store.business_file import read_business_file
 from common.store.keys import check_e164, new_business_id, new_widget_key
+from common.store.origins import normalize_origins
 from common.store.records import business_to_dict
 from tools import admin_alerts
 
@@ -215,14 +216,14 @@ def kb_load(store: Store, args: argparse.Namespace) -> Result:
 
 def widget_origins(store: Store, args: argparse.Namespace) -> Result:
     business = _business(store, args.business_id)
-    origins = list(business.allowed_origins)
-    for origin in args.remove:
+    origins = normalize_origins(business.allowed_origins)
+    for origin in normalize_origins(args.remove):
         if origin not in origins:
             raise AdminError(
                 f"{origin} is not an allowed origin of {business.business_id}"
             )
         origins.remove(origin)
-    origins += [origin for origin in args.add if origin not in origins]
+    origins = normalize_origins([*origins, *args.add])
 
     changes: dict[str, Any] = {}
     if origins != business.allowed_origins:

@@ -2,7 +2,7 @@
 
 Both backends keep a business as one document, so the translation and the
 rules (known fields, a valid status, E.164 numbers, real time zones, opening
-hours as `HH:MM` spans) live here once.
+hours as `HH:MM` spans, widget origins in one spelling) live here once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from common.store.base import (
     Turn,
 )
 from common.store.keys import check_business_id, check_e164
+from common.store.origins import normalize_origins
 
 BUSINESS_FIELDS = frozenset(field.name for field in dataclasses.fields(Business))
 # Fields a caller may not change after creation.
@@ -77,7 +78,11 @@ def apply_changes(business: Business, changes: dict[str, Any], now: float) -> Bu
 
 
 def check_business(business: Business) -> Business:
-    """Raise StoreError naming the first bad field; return the business."""
+    """Raise StoreError naming the first bad field; return the business.
+
+    Allowed origins are normalised in place, so they are stored in the
+    spelling browsers send.
+    """
     check_business_id(business.business_id)
     if not business.name.strip():
         raise StoreError("a business needs a name")
@@ -97,8 +102,7 @@ def check_business(business: Business) -> Business:
         check_e164(business.transfer_number)
     for contact in business.owner_contacts:
         check_e164(contact)
-    for origin in business.allowed_origins:
-        check_origin(origin)
+    business.allowed_origins = normalize_origins(business.allowed_origins)
     check_opening_hours(business.opening_hours)
     return business
 
@@ -122,17 +126,6 @@ def check_opening_hours(hours: dict[str, list[list[str]]]) -> None:
                     f"opening hours for {day} hold {span!r}: write each span as "
                     '["09:00", "17:00"], opening before closing'
                 )
-
-
-def check_origin(origin: str) -> str:
-    """An origin is scheme and host (and port): no path, no trailing slash."""
-    scheme, _, rest = origin.partition("://")
-    if scheme not in ("http", "https") or not rest or "/" in rest:
-        raise StoreError(
-            f"{origin!r} is not a web origin: write it as scheme://host[:port], "
-            "e.g. https://www.example.com"
-        )
-    return origin
 
 
 def turns_to_list(turns: list[Turn]) -> list[dict[str, Any]]:

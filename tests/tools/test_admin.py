@@ -202,6 +202,25 @@ def test_widget_origins_are_added_and_removed_with_a_publishable_key(
     assert removed["allowed_origins"] == ["https://shop.example.com"]
 
 
+def test_widget_origins_are_matched_in_one_spelling(admin_here: Admin) -> None:
+    admin = admin_here
+    admin.json("business", "create", "Shop", "--id", "biz-shop")
+
+    added = admin.json(
+        "widget", "origins", "biz-shop", "--add", "HTTPS://Shop.Example.com:443"
+    )
+    again = admin.json(
+        "widget", "origins", "biz-shop", "--add", "https://shop.example.com"
+    )
+    removed = admin.json(
+        "widget", "origins", "biz-shop", "--remove", "https://SHOP.example.com"
+    )
+
+    assert added["allowed_origins"] == ["https://shop.example.com"]
+    assert again["allowed_origins"] == ["https://shop.example.com"]
+    assert removed["allowed_origins"] == []
+
+
 BadInput = Callable[[Path], list[str]]
 
 
@@ -217,6 +236,11 @@ BadInput = Callable[[Path], list[str]]
         (lambda d: ["kb", "load", "biz-a", str(d / "empty.md")], "no text under"),
         (lambda d: ["kb", "load", "biz-a", str(d / "missing.yaml")], "cannot read"),
         (lambda _: ["widget", "origins", "biz-a", "--add", "example.com"], "origin"),
+        (lambda _: ["widget", "origins", "biz-a", "--add", "*"], "origin"),
+        (
+            lambda _: ["widget", "origins", "biz-a", "--remove", "https://a.test/"],
+            "origin",
+        ),
         (lambda _: ["business", "update", "biz-a", "--status", "asleep"], "asleep"),
         (lambda _: ["business", "frobnicate"], "invalid choice"),
     ],

@@ -119,6 +119,20 @@ def test_update_with_a_bad_value_is_refused_and_changes_nothing(
     assert store.get_business("biz-one") == before
 
 
+def test_allowed_origins_are_stored_in_one_spelling(store: Store) -> None:
+    make_business(store)
+
+    updated = store.update_business(
+        "biz-one",
+        allowed_origins=["HTTPS://Shop.Example.com:443", "https://shop.example.com"],
+    )
+
+    assert updated.allowed_origins == ["https://shop.example.com"]
+    stored = store.get_business("biz-one")
+    assert stored is not None
+    assert stored.allowed_origins == ["https://shop.example.com"]
+
+
 def test_updating_an_unknown_business_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError, match="biz-nobody"):
         store.update_business("biz-nobody", plan="pro")

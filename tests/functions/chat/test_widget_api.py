@@ -231,3 +231,15 @@ def test_every_widget_answer_to_an_allowed_page_exposes_retry_after(
         assert response.headers["Access-Control-Allow-Origin"] == SITE
         assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
     assert malformed.status_code == 400
+
+
+def test_site_allowed_in_another_spelling_is_answered_with_the_browser_origin(
+    configure: Configure,
+) -> None:
+    configure()
+    tenant = create_tenant(origin="HTTPS://WWW.BaysideBikes.example:443")
+
+    response = _post(tenant, {"message": "What are your hours?"})
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == SITE
