@@ -3,8 +3,10 @@
 `receive` is the webhook: it checks the signature over the raw bytes, records
 the delivery in the webhook inbox, claims the event id so that a duplicate
 (sequential or concurrent) changes nothing, and applies the event to the
-business it names. `replay` re-runs a stored delivery through the same steps
-without a signature, since it was verified when it arrived.
+business it names (resolved by `common.tenancy.business_for_stripe`, the
+one path from a Stripe object to a business). `replay` re-runs a stored
+delivery through the same steps without a signature, since it was verified
+when it arrived.
 
 What each event does:
 
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from common import context, errors, gating
+from common import context, errors, gating, tenancy
 from common.logs import get_logger
 from common.notify import notify_owner
 from common.settings import Settings
@@ -48,7 +50,7 @@ log = get_logger(__name__)
 
 SOURCE = "stripe"
 # Subscription id -> business link and the watermark of the latest event.
-SUBSCRIPTIONS = "stripe_subscriptions"
+SUBSCRIPTIONS = tenancy.STRIPE_SUBSCRIPTIONS
 THIN_EVENT_OBJECT = "v2.core.event"
 
 Verdict = Literal["accepted", "duplicate", "ignored", "failed", "rejected"]
@@ -300,9 +302,9 @@ def _checkout_completed(
     event: dict[str, Any], store: Store, settings: Settings
 ) -> Outcome:
     session = _object(event)
-    customer_id = _id_of(session.get("customer"))
-    subscription_id = _id_of(session.get("subscription"))
-    business = _business_by_reference(store, session)
+    customer_id = tenancy.stripe_id(session.get("customer"))
+    subscription_id = tenancy.stripe_id(session.get("subscription"))
+    business = tenancy.business_named_by_stripe(session)
     if business is None:
         return _unmatched(event, session)
     if customer_id is None:
@@ -334,8 +336,8 @@ def _subscription_changed(
     event: dict[str, Any], store: Store, settings: Settings
 ) -> Outcome:
     subscription = _object(event)
-    subscription_id = _id_of(subscription.get("id"))
-    business = _resolve_business(store, subscription, subscription_id)
+    subscription_id = tenancy.stripe_id(subscription.get("id"))
+    business = tenancy.business_for_stripe(subscription, subscription_id)
     if business is None:
         return _unmatched(event, subscription)
 
@@ -369,7 +371,7 @@ def _invoice_event(
 ) -> Outcome:
     invoice = _object(event)
     subscription_id = _invoice_subscription(invoice)
-    business = _resolve_business(store, invoice, subscription_id)
+    business = tenancy.business_for_stripe(invoice, subscription_id)
     if business is None:
         return _unmatched(event, invoice)
 
@@ -550,87 +552,18 @@ def _created(event: dict[str, Any]) -> int:
     return created
 
 
-def _id_of(value: Any) -> str | None:
-    """An id given as a string or as an expanded object."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
-
-
 def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
     """The invoice's subscription, where older and newer API versions put it."""
-    direct = _id_of(invoice.get("subscription"))
+    direct = tenancy.stripe_id(invoice.get("subscription"))
     if direct is not None:
         return direct
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return _id_of(details.get("subscription"))
-
-
-def _business_references(obj: dict[str, Any]) -> list[str]:
-    """Business ids an object names: `client_reference_id`, then metadata."""
-    references = [obj.get("client_reference_id")]
-    references.append((obj.get("metadata") or {}).get("business_id"))
-    parent = obj.get("parent") or {}
-    details = parent.get("subscription_details") or obj.get("subscription_details")
-    references.append(((details or {}).get("metadata") or {}).get("business_id"))
-    return [ref for ref in references if isinstance(ref, str) and ref]
-
-
-def _business_by_reference(store: Store, obj: dict[str, Any]) -> Business | None:
-    for reference in _business_references(obj):
-        business = store.get_business(reference)
-        if business is not None:
-            context.update(business_id=business.business_id)
-            return business
-    return None
-
-
-def _resolve_business(
-    store: Store, obj: dict[str, Any], subscription_id: str | None
-) -> Business | None:
-    """The business by Stripe customer, then subscription link, then reference.
-
-    A business found by reference that has no customer yet gets this one; one
-    linked to another customer is left alone, so that an object naming the
-    wrong business cannot change it.
-    """
-    customer_id = _id_of(obj.get("customer"))
-    if customer_id is not None:
-        business = store.business_for_stripe_customer(customer_id)
-        if business is not None:
-            context.update(business_id=business.business_id)
-            return business
-
-    if subscription_id is not None:
-        linked = (store.get_document(SUBSCRIPTIONS, subscription_id) or {}).get(
-            "business_id"
-        )
-        business = store.get_business(linked) if linked else None
-        if business is not None:
-            context.update(business_id=business.business_id)
-            return business
-
-    business = _business_by_reference(store, obj)
-    if business is None or customer_id is None:
-        return business
-    if business.stripe_customer_id is None:
-        return store.update_business(
-            business.business_id, stripe_customer_id=customer_id
-        )
-    log.warning(
-        "stripe_customer_mismatch",
-        f"{business.business_id} is linked to another Stripe customer; "
-        "the event is not applied to it",
-        stripe_customer_id=customer_id,
-        linked_customer_id=business.stripe_customer_id,
-    )
-    context.update(business_id="")
-    return None
+    return tenancy.stripe_id(details.get("subscription"))
 
 
 def _unmatched(event: dict[str, Any], obj: dict[str, Any]) -> Outcome:
-    customer = _id_of(obj.get("customer")) or "-"
+    customer = tenancy.stripe_id(obj.get("customer")) or "-"
     return Outcome(
         "ignored",
         detail=f"no business for customer {customer} or its references",

@@ -11,8 +11,10 @@ request's `business_id` (every later log line carries it):
   `Origin`, both spelled as `common.store.origins` normalises them
   (`widget_origin` answers the same question without raising, for the CORS
   headers of answers the handler never made);
-- Stripe events by customer id, else by the Checkout `client_reference_id`
-  (which we set to the business id).
+- Stripe events by customer id, else by the subscription linked at
+  Checkout, else by the business id the object names (`client_reference_id`,
+  which we set, or `metadata.business_id`); a named business linked to
+  another customer is never resolved.
 
 A header on its own never grants anything: `X-Business-ID` only narrows
 what a key already proves. Refusals raise `common.errors` with stable codes:
@@ -24,6 +26,8 @@ what a key already proves. Refusals raise `common.errors` with stable codes:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
@@ -39,6 +43,9 @@ log = get_logger(__name__)
 API_KEY_HEADER = "X-API-Key"
 BUSINESS_ID_HEADER = "X-Business-ID"
 WIDGET_KEY_HEADER = "X-Widget-Key"
+# Stripe subscription id -> {"business_id", "customer_id", ...}, written by
+# `common.billing` when a Checkout links a subscription.
+STRIPE_SUBSCRIPTIONS = "stripe_subscriptions"
 
 
 def _enter(business: Business) -> Business:
@@ -175,25 +182,87 @@ def _check_claimed_business(request: Request, business: Business) -> None:
 
 
 def business_for_stripe(
-    customer_id: str | None, client_reference_id: str | None = None
+    obj: Mapping[str, Any], subscription_id: str | None = None
 ) -> Business | None:
-    """The business a Stripe object is about, or None when none matches.
+    """The business a verified Stripe object is about, or None when none matches.
 
-    Only call it with values from a verified event. The customer id wins;
-    `client_reference_id` covers a first Checkout, before the business has a
-    customer id of its own.
+    In order: the business of its customer; the business its subscription
+    was linked to at Checkout; the business it names (`business_named_by_
+    stripe`). A business found by name without a customer yet gets this one;
+    one linked to another customer is left alone and logged
+    (`stripe_customer_mismatch`), so an object naming the wrong business
+    cannot change it.
     """
     store = get_store()
+    customer_id = stripe_id(obj.get("customer"))
     business = store.business_for_stripe_customer(customer_id) if customer_id else None
-    if business is None and client_reference_id:
-        business = store.get_business(client_reference_id)
+    if business is None and subscription_id is not None:
+        linked = (store.get_document(STRIPE_SUBSCRIPTIONS, subscription_id) or {}).get(
+            "business_id"
+        )
+        business = store.get_business(str(linked)) if linked else None
+    if business is not None:
+        return _enter(business)
+
+    business = _business_named(obj)
     if business is None:
         log.warning(
             "tenant_unresolved",
-            "no business matches this Stripe customer",
+            "no business matches this Stripe customer, subscription or reference",
             source="stripe",
             customer_id=customer_id or "-",
-            client_reference_id=client_reference_id or "-",
+            subscription_id=subscription_id or "-",
         )
         return None
-    return _enter(business)
+    if customer_id is None or business.stripe_customer_id == customer_id:
+        return _enter(business)
+    if business.stripe_customer_id is None:
+        return _enter(
+            store.update_business(business.business_id, stripe_customer_id=customer_id)
+        )
+    log.warning(
+        "stripe_customer_mismatch",
+        f"{business.business_id} is linked to another Stripe customer; "
+        "the event is not applied to it",
+        named_business_id=business.business_id,
+        stripe_customer_id=customer_id,
+        linked_customer_id=business.stripe_customer_id,
+    )
+    return None
+
+
+def business_named_by_stripe(obj: Mapping[str, Any]) -> Business | None:
+    """The business a Stripe object names, whatever customer it has.
+
+    Only for a Checkout session, which we create with the business id as
+    `client_reference_id`: it is what links a customer to its business.
+    """
+    business = _business_named(obj)
+    return _enter(business) if business is not None else None
+
+
+def stripe_id(value: Any) -> str | None:
+    """A Stripe id given as a string or as an expanded object."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _business_named(obj: Mapping[str, Any]) -> Business | None:
+    """The first business named by `client_reference_id`, then by metadata."""
+    store = get_store()
+    for reference in _business_references(obj):
+        business = store.get_business(reference)
+        if business is not None:
+            return business
+    return None
+
+
+def _business_references(obj: Mapping[str, Any]) -> list[str]:
+    """Business ids an object names: `client_reference_id`, then metadata."""
+    references = [obj.get("client_reference_id")]
+    references.append((obj.get("metadata") or {}).get("business_id"))
+    parent = obj.get("parent") or {}
+    details = parent.get("subscription_details") or obj.get("subscription_details")
+    references.append(((details or {}).get("metadata") or {}).get("business_id"))
+    return [ref for ref in references if isinstance(ref, str) and ref]

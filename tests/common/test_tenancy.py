@@ -168,15 +168,55 @@ def test_the_widget_key_may_come_from_the_caller(store: Store) -> None:
 
 
 def test_stripe_resolves_by_customer_then_by_client_reference(store: Store) -> None:
-    by_customer = tenancy.business_for_stripe("cus_biz-b", "biz-a")
-    by_reference = tenancy.business_for_stripe(None, "biz-a")
-    unknown = tenancy.business_for_stripe("cus_nobody", None)
+    by_customer = tenancy.business_for_stripe(
+        {"customer": "cus_biz-b", "client_reference_id": "biz-a"}
+    )
+    by_reference = tenancy.business_for_stripe({"client_reference_id": "biz-a"})
+    unknown = tenancy.business_for_stripe({"customer": "cus_nobody"})
 
     assert by_customer is not None
     assert by_customer.business_id == "biz-b"
     assert by_reference is not None
     assert by_reference.business_id == "biz-a"
     assert unknown is None
+
+
+def test_stripe_resolves_by_subscription_link_then_by_metadata(store: Store) -> None:
+    store.create_business(Business(business_id="biz-new", name="New"))
+    store.put_document(
+        tenancy.STRIPE_SUBSCRIPTIONS, "sub_a", {"business_id": "biz-a"}, None
+    )
+
+    by_link = tenancy.business_for_stripe({"customer": "cus_unknown"}, "sub_a")
+    by_metadata = tenancy.business_for_stripe(
+        {"customer": "cus_first", "metadata": {"business_id": "biz-new"}}
+    )
+
+    assert by_link is not None
+    assert by_link.business_id == "biz-a"
+    assert by_metadata is not None
+    assert by_metadata.stripe_customer_id == "cus_first"
+    assert store.business_for_stripe_customer("cus_first") == by_metadata
+
+
+def test_stripe_object_naming_a_business_of_another_customer_resolves_to_nobody(
+    configure: Configure,
+) -> None:
+    _, logs = configure()
+    store = get_store()
+    store.create_business(
+        Business(business_id="biz-a", name="A", stripe_customer_id="cus_real")
+    )
+
+    business = tenancy.business_for_stripe(
+        {"customer": "cus_intruder", "client_reference_id": "biz-a"}
+    )
+
+    assert business is None
+    assert context.current().business_id == "-"
+    mismatch = logs.one("stripe_customer_mismatch")
+    assert mismatch["linked_customer_id"] == "cus_real"
+    assert store.business_for_stripe_customer("cus_real") is not None
 
 
 def test_one_business_key_can_neither_read_nor_change_another_business_chat(
