@@ -15,11 +15,19 @@ from collections.abc import Callable, Iterable
 from common import guards, http, tracking
 from common.alerts import detect
 from common.logs import configure_logging, get_logger
-from common.settings import Settings, get_settings, load_settings, set_settings
+from common.settings import (
+    Settings,
+    check_secrets,
+    get_settings,
+    load_settings,
+    set_settings,
+)
 
 log = get_logger(__name__)
 
 _booted = False
+# Secrets some boot() call required and found (or did not need, outside prod).
+_checked_secrets: set[str] = set()
 # Extra start-up steps registered by other modules (error tracking, guards).
 _start_hooks: list[Callable[[Settings], None]] = []
 
@@ -30,11 +38,22 @@ def on_boot(hook: Callable[[Settings], None]) -> None:
 
 
 def boot(required_secrets: Iterable[str] = ()) -> Settings:
-    """Load settings and set up the process; later calls return the same settings."""
+    """Load settings and set up the process; later calls return the same settings.
+
+    A later call still checks the secrets it requires that no earlier call
+    did, so a process hosting several functions needs the secrets of each.
+    """
     global _booted
+    required = tuple(required_secrets)
     if _booted:
-        return get_settings()
-    settings = load_settings(required_secrets=required_secrets)
+        settings = get_settings()
+        unchecked = [name for name in required if name not in _checked_secrets]
+        check_secrets(unchecked, settings.environment)
+        _checked_secrets.update(unchecked)
+        return settings
+
+    settings = load_settings(required_secrets=required)
+    _checked_secrets.update(required)
     set_settings(settings)
     configure_logging(settings)
     tracking.init(settings)
@@ -51,4 +70,5 @@ def reset() -> None:
     """Forget the boot so the next `boot()` reads the environment again (tests)."""
     global _booted
     _booted = False
+    _checked_secrets.clear()
     set_settings(None)

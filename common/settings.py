@@ -257,6 +257,22 @@ def _or(value: _T | None, default: _T) -> _T:
     return default if value is None else value
 
 
+def check_secrets(
+    names: Iterable[str], environment: str, env: Mapping[str, str] | None = None
+) -> None:
+    """In prod, stop start-up when one of the secrets `names` is not set."""
+    env = os.environ if env is None else env
+    missing = [name for name in names if _text(env, name) is None]
+    if environment != "prod" or not missing:
+        return
+
+    others = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
+    raise SettingsError(
+        f"{missing[0]} is required when ENVIRONMENT=prod; "
+        f"feed it from Secret Manager{others}"
+    )
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -278,13 +294,7 @@ def load_settings(
         "dev",
     )
     is_prod = environment == "prod"
-
-    missing = [name for name in required_secrets if _text(env, name) is None]
-    if is_prod and missing:
-        raise SettingsError(
-            f"{missing[0]} is required when ENVIRONMENT=prod; "
-            "feed it from Secret Manager"
-        )
+    check_secrets(required_secrets, environment, env)
 
     def dev_default(name: str, default: str) -> str | None:
         value = _text(env, name)

@@ -7,6 +7,9 @@ function, on the embedded defaults (SQLite store, offline assistant, local
 outbox). `GET /healthz` answers when it is ready. `GET /demo/widget` is a
 page with the website widget of the demo business, to try it in a browser
 (the demo business allows the runtime's own origin on port 8080).
+
+With `ENVIRONMENT=prod` it needs the secrets of every function it serves and
+seeds no demo business.
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
 DEMO_PAGE_PATH = "/demo/widget"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def required_secrets(names: Iterable[str] = HTTP_FUNCTIONS) -> tuple[str, ...]:
+    """Every secret one of these functions requires, read without booting it."""
+    secrets: dict[str, None] = {}
+    for name in names:
+        package = importlib.import_module(f"functions.{name}")
+        secrets.update(dict.fromkeys(package.REQUIRED_SECRETS))
+    return tuple(secrets)
 
 
 def load_functions(names: Iterable[str] = HTTP_FUNCTIONS) -> list[HttpFunction]:
@@ -118,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = boot()
-        demo = seed_demo(get_store(), settings)
+        settings = boot(required_secrets=required_secrets())
+        # The demo business is for trying the product, never for prod data.
+        demo = None if settings.is_prod else seed_demo(get_store(), settings)
         app = build_app(load_functions())
     except (SettingsError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -128,9 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         _announce(demo)
     port = args.port or settings.port
     print(f"Serving every function on http://{args.host}:{port}", file=sys.stderr)
-    print(
-        f"Try the widget on http://{args.host}:{port}{DEMO_PAGE_PATH}", file=sys.stderr
-    )
+    if not settings.is_prod:
+        print(
+            f"Try the widget on http://{args.host}:{port}{DEMO_PAGE_PATH}",
+            file=sys.stderr,
+        )
     run_simple(args.host, port, app, threaded=True, use_reloader=False)
     return 0
 

@@ -13,8 +13,9 @@ import functions_framework
 from common import context
 from common.alerts.router import handle_event
 from common.runtime import boot
+from functions.alert_router import REQUIRED_SECRETS
 
-boot()
+boot(required_secrets=REQUIRED_SECRETS)
 
 
 @functions_framework.cloud_event

@@ -15,8 +15,9 @@ from common.runtime import boot
 from common.settings import get_settings
 from common.signatures import STRIPE_SIGNATURE_HEADER
 from common.store import get_store
+from functions.billing_webhook import REQUIRED_SECRETS
 
-boot(required_secrets=("STRIPE_WEBHOOK_SECRET",))
+boot(required_secrets=REQUIRED_SECRETS)
 app = HttpFunction("billing_webhook", default_caller="stripe")
 
 

@@ -18,8 +18,9 @@ from common.chat import ChatChannel
 from common.http import HttpFunction, Route, json_response, read_json
 from common.runtime import boot
 from common.store import Business
+from functions.chat import REQUIRED_SECRETS
 
-boot()
+boot(required_secrets=REQUIRED_SECRETS)
 app = HttpFunction("chat", default_caller="api")
 
 CHAT_ROUTE = "/v1/chat"

@@ -16,8 +16,9 @@ from common.runtime import boot
 from common.settings import get_settings
 from common.signatures import verify_twilio
 from common.sms import delivery, inbound
+from functions.twilio_sms import REQUIRED_SECRETS
 
-boot(required_secrets=("TWILIO_AUTH_TOKEN",))
+boot(required_secrets=REQUIRED_SECRETS)
 app = HttpFunction("twilio_sms", default_caller="twilio")
 
 

@@ -22,8 +22,9 @@ from common.signatures import verify_twilio
 from common.store import Business
 from common.voice import calls
 from common.voice.flow import Urls
+from functions.twilio_voice import REQUIRED_SECRETS
 
-boot(required_secrets=("TWILIO_AUTH_TOKEN",))
+boot(required_secrets=REQUIRED_SECRETS)
 app = HttpFunction("twilio_voice", default_caller="twilio_voice")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import re
 import shutil
 import subprocess
@@ -28,14 +29,9 @@ def _functions(config: Config) -> dict[str, dict[str, object]]:
 
 
 def _required_secrets(name: str) -> set[str]:
-    """What `boot(required_secrets=...)` in the function's main.py insists on."""
-    tree = ast.parse((ROOT / "functions" / name / "main.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "boot":
-            for keyword in node.keywords:
-                if keyword.arg == "required_secrets":
-                    return set(ast.literal_eval(keyword.value))
-    return set()
+    """What the function's `boot()` insists on, declared in its package."""
+    package = importlib.import_module(f"functions.{name}")
+    return set(package.REQUIRED_SECRETS)
 
 
 def test_terraform_files_are_formatted() -> None:

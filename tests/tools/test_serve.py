@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
 
+from common.settings import SECRET_NAMES
 from tests.builders import TwilioRequest
-from tests.runtime import running_server
+from tests.runtime import ROOT, free_port, running_server
 
 
 def embedded_env(tmp_path: Path) -> dict[str, str]:
@@ -77,3 +81,49 @@ def test_demo_page_embeds_the_demo_widget_served_by_the_runtime(
     assert f"data-key='{widget_key}'" in page.text
     assert "sk_live_" not in page.text
     assert script.status_code == 200
+
+
+def prod_env(tmp_path: Path, **secrets: str) -> dict[str, str]:
+    env = {
+        name: value for name, value in os.environ.items() if name not in SECRET_NAMES
+    }
+    return {**env, **embedded_env(tmp_path), "ENVIRONMENT": "prod", **secrets}
+
+
+def test_prod_without_secrets_stops_at_start_naming_the_first_missing_one(
+    tmp_path: Path,
+) -> None:
+    env = prod_env(tmp_path, PORT=str(free_port()))
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "tools.serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode != 0
+    assert finished.stderr.startswith(
+        "error: TWILIO_AUTH_TOKEN is required when ENVIRONMENT=prod; "
+    )
+    assert "STRIPE_WEBHOOK_SECRET" in finished.stderr
+    assert "sk_live_" not in finished.stderr + finished.stdout
+
+
+def test_prod_runtime_with_its_secrets_seeds_no_demo_and_shows_no_key(
+    tmp_path: Path,
+) -> None:
+    env = prod_env(
+        tmp_path, TWILIO_AUTH_TOKEN="live-token", STRIPE_WEBHOOK_SECRET="whsec_live"
+    )
+
+    with running_server(env, tmp_path / "server.log") as base_url:
+        page = requests.get(f"{base_url}/demo/widget", timeout=10)
+
+    output = (tmp_path / "server.log").read_text()
+    assert page.status_code == 404
+    assert "Seeded the demo business" not in output
+    assert "sk_live_" not in output
+    assert '"demo_seeded"' not in output
