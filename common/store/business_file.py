@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from common.store.base import KnowledgeEntry, StoreError
+from common.store.keys import is_e164
 from common.store.records import knowledge_entry
 
 PROFILE_FIELDS = frozenset(
@@ -54,6 +55,14 @@ PROFILE_FIELDS = frozenset(
         "knowledge",
     }
 )
+# Profile fields holding text, with an example of each.
+TEXT_FIELDS = {
+    "name": '"Joe\'s Plumbing"',
+    "greeting": "Thanks for calling Joe's Plumbing!",
+    "address": "12 Main Street, Oakland, CA",
+    "help_text": "Reply with a question, or STOP to opt out.",
+    "time_zone": "America/Los_Angeles",
+}
 YAML_SUFFIXES = (".yaml", ".yml")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -101,6 +110,11 @@ def parse_yaml(text: str, name: str) -> dict[str, Any]:
             + ", ".join(sorted(PROFILE_FIELDS))
         )
     changes = dict(document)
+    for field, value in changes.items():
+        problem = _field_problem(field, value)
+        if problem is not None:
+            raise BusinessFileError(f"{name}: {problem}")
+
     entries = changes.get("knowledge", [])
     if not isinstance(entries, list):
         raise BusinessFileError(f"{name}: 'knowledge' must be a list of entries")
@@ -109,6 +123,73 @@ def parse_yaml(text: str, name: str) -> dict[str, Any]:
     except StoreError as exc:
         raise BusinessFileError(f"{name}: {exc}") from exc
     return changes
+
+
+def _field_problem(field: str, value: Any) -> str | None:
+    """What is wrong with one YAML field's type, in words that say the fix.
+
+    YAML reads an unquoted `+15551234567` as a number and, in its 1.1 rules,
+    an unquoted `17:00` as 1020 (base 60), so the hints ask for quotes.
+    """
+    if field in TEXT_FIELDS and not isinstance(value, str):
+        return (
+            f"{field} must be text, e.g. {field}: {TEXT_FIELDS[field]}, "
+            f"not {_kind(value)}"
+        )
+    if field == "transfer_number" and not _is_number_text(value):
+        return 'transfer_number must be a quoted E.164 string like "+15551234567"'
+    if field == "owner_contacts" and not (
+        isinstance(value, list) and all(_is_number_text(item) for item in value)
+    ):
+        return (
+            "owner_contacts must be a list of quoted E.164 strings like "
+            '["+15551234567"]'
+        )
+    if field == "opening_hours":
+        return _hours_problem(value)
+    return None
+
+
+def _hours_problem(hours: Any) -> str | None:
+    if not isinstance(hours, dict):
+        return (
+            "opening_hours must map lower-case weekdays to spans, e.g. "
+            'opening_hours: {monday: [["09:00", "17:00"]]}'
+        )
+    for day, spans in hours.items():
+        expected = (
+            f'opening_hours.{day} must be a list of ["HH:MM", "HH:MM"] spans, '
+            f'e.g. {day}: [["09:00", "17:00"]] (an empty list for closed), '
+            f"not {spans!r}"
+        )
+        if not isinstance(spans, list):
+            return expected
+        for span in spans:
+            if not isinstance(span, list):
+                return expected
+            for time in span:
+                if isinstance(time, int):
+                    hours, minutes = divmod(time, 60)
+                    return (
+                        f"opening_hours.{day} holds the number {time} where a "
+                        f"time belongs (YAML reads an unquoted {hours}:{minutes:02d} "
+                        f'as a number): quote times, e.g. "{hours:02d}:{minutes:02d}"'
+                    )
+    return None
+
+
+def _is_number_text(value: Any) -> bool:
+    return isinstance(value, str) and is_e164(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "empty"
+    return f"the {type(value).__name__} {value!r}"
 
 
 def parse_markdown(text: str, name: str) -> list[KnowledgeEntry]:

@@ -54,6 +54,12 @@ def knowledge_entry(item: KnowledgeEntry | dict[str, Any]) -> KnowledgeEntry:
             f"knowledge entry has unknown key(s) {sorted(unknown)}: use answer, "
             "question and topic"
         )
+    for key in ("question", "topic"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise StoreError(
+                f"knowledge entry {item!r} has a {key} that is not text: write "
+                f"it as one line, e.g. {key}: Do you fix e-bikes?"
+            )
     return KnowledgeEntry(
         answer=item["answer"], question=item.get("question"), topic=item.get("topic")
     )

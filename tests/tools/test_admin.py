@@ -265,3 +265,61 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     assert problem in result.stderr
     assert result.stdout == ""
     assert admin.json("business", "show", "biz-a") == before
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "problem"),
+    [
+        (
+            "transfer_number: +15551234567\n",
+            'transfer_number must be a quoted E.164 string like "+15551234567"',
+        ),
+        (
+            "owner_contacts: [+15551234567]\n",
+            "owner_contacts must be a list of quoted E.164 strings like "
+            '["+15551234567"]',
+        ),
+        ("name: [1, 2]\n", "name must be text"),
+        ("opening_hours:\n  monday: [[08:00, 17:00]]\n", 'quote times, e.g. "17:00"'),
+        ("opening_hours:\n  monday: '9-5'\n", '[["09:00", "17:00"]]'),
+        (
+            "knowledge:\n  - question: [1]\n    answer: Yes.\n",
+            "question that is not text",
+        ),
+    ],
+)
+def test_yaml_fields_of_the_wrong_type_are_refused_with_the_fix(
+    admin_here: Admin, tmp_path: Path, yaml_text: str, problem: str
+) -> None:
+    admin = admin_here
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(yaml_text)
+    admin.json("business", "create", "A", "--id", "biz-a")
+    before = admin.json("business", "show", "biz-a")
+
+    result = admin.run("kb", "load", "biz-a", str(profile))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert problem in result.stderr
+    assert admin.json("business", "show", "biz-a") == before
+
+
+def test_a_knowledge_entry_with_only_an_answer_is_free_text(
+    admin_here: Admin, tmp_path: Path
+) -> None:
+    admin = admin_here
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(
+        'opening_hours:\n  monday: [["08:00", "17:00"]]\n'
+        "knowledge:\n  - answer: We serve the whole East Bay.\n"
+    )
+    admin.json("business", "create", "A", "--id", "biz-a")
+
+    admin.json("kb", "load", "biz-a", str(profile))
+
+    shown = admin.json("business", "show", "biz-a")
+    assert shown["opening_hours"] == {"monday": [["08:00", "17:00"]]}
+    assert shown["knowledge"] == [
+        {"answer": "We serve the whole East Bay.", "question": None, "topic": None}
+    ]
