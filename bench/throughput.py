@@ -33,7 +33,10 @@ class LoadResult:
 
 
 def _parse_wrk(output: str) -> LoadResult:
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if found is None:
+        raise RuntimeError(f"wrk printed no request rate:\n{output}")
+    rate = float(found.group(1))
     percentiles = {}
     for label, value, unit in re.findall(
         r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M

@@ -303,7 +303,9 @@ def test_a_silent_message_is_recorded_and_the_recording_reaches_the_owner(
 
     assert done.find("Hangup") is not None
     [taken] = notifications(call.line, "message_taken")
-    assert taken["details"]["recording_sid"] == "RE9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b"  # type: ignore[index]
+    details = taken["details"]
+    assert isinstance(details, dict)
+    assert details["recording_sid"] == "RE9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b9b"
     assert "Dana" in str(taken["text"])
     assert "api.twilio.com" not in str(call.line.logs.lines)
 
