@@ -9,6 +9,7 @@ fresh machine.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -187,6 +188,20 @@ def _non_negative_int(raw: str) -> int:
     return value
 
 
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError("out of range")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("negative or not finite")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -251,6 +266,27 @@ def _level(raw: str) -> str:
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError("not a level")
     return value
+
+
+def _alert_topic(env: Mapping[str, str]) -> str | None:
+    """ALERT_TOPIC, a full topic path or a topic id of GOOGLE_CLOUD_PROJECT."""
+    topic = _text(env, "ALERT_TOPIC")
+    if topic is None:
+        return None
+    if topic.startswith("projects/"):
+        if not re.fullmatch(r"projects/[^/]+/topics/[^/]+", topic):
+            raise SettingsError(
+                f"ALERT_TOPIC={topic!r} is not valid: expected "
+                "projects/<project>/topics/<topic> or a bare topic id"
+            )
+        return topic
+    if _text(env, "GOOGLE_CLOUD_PROJECT") is None:
+        raise SettingsError(
+            f"ALERT_TOPIC={topic!r} is a bare topic id and GOOGLE_CLOUD_PROJECT "
+            "is not set: set GOOGLE_CLOUD_PROJECT or give the full "
+            "projects/<project>/topics/<topic> path"
+        )
+    return topic
 
 
 def _or(value: _T | None, default: _T) -> _T:
@@ -365,7 +401,7 @@ def load_settings(
         max_body_bytes=_or(
             _parse(env, "MAX_BODY_BYTES", _positive_int, positive), 65536
         ),
-        port=_or(_parse(env, "PORT", _positive_int, "a TCP port"), 8080),
+        port=_or(_parse(env, "PORT", _port, "a TCP port from 1 to 65535"), 8080),
         twilio_auth_token=dev_default("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
         twilio_webhook_shared_key=dev_default(
             "TWILIO_WEBHOOK_SHARED_KEY", DEV_TWILIO_WEBHOOK_SHARED_KEY
@@ -382,7 +418,13 @@ def load_settings(
         stripe_api_key=_text(env, "STRIPE_API_KEY"),
         store=_or(_text(env, "STORE"), "sqlite:///.data/app.db"),
         store_cache_seconds=_or(
-            _parse(env, "STORE_CACHE_SECONDS", float, "a number of seconds"), 30.0
+            _parse(
+                env,
+                "STORE_CACHE_SECONDS",
+                _non_negative_float,
+                "a number of seconds, 0 or more",
+            ),
+            30.0,
         ),
         idempotency_ttl_seconds=_or(
             _parse(env, "IDEMPOTENCY_TTL_SECONDS", _positive_int, positive),
@@ -446,7 +488,7 @@ def load_settings(
         runbook_base_url=_or(_text(env, "RUNBOOK_BASE_URL"), "wiki/Runbooks").rstrip(
             "/"
         ),
-        alert_topic=_text(env, "ALERT_TOPIC"),
+        alert_topic=_alert_topic(env),
         fault_injection_routes=fault_routes,
         alert_repeat_interval_seconds=_or(
             _parse(env, "ALERT_REPEAT_INTERVAL_SECONDS", _positive_int, positive), 3600

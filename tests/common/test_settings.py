@@ -28,6 +28,11 @@ def test_defaults_serve_a_fresh_machine() -> None:
         ("SENTRY_TRACES_SAMPLE_RATE", "1.5"),
         ("PUBLIC_BASE_URL", "example.com"),
         ("LOG_MESSAGE_BODIES", "maybe"),
+        ("PORT", "99999"),
+        ("PORT", "0"),
+        ("STORE_CACHE_SECONDS", "-1"),
+        ("STORE_CACHE_SECONDS", "nan"),
+        ("ALERT_TOPIC", "projects/acme/alerts"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
@@ -75,3 +80,29 @@ def test_rate_limits_are_per_channel_and_zero_disables() -> None:
 def test_sender_number_that_is_not_e164_is_refused() -> None:
     with pytest.raises(SettingsError, match="TWILIO_FROM_NUMBER='555-0100'"):
         load_settings({"TWILIO_FROM_NUMBER": "555-0100"})
+
+
+def test_a_port_in_range_and_a_zero_cache_are_accepted() -> None:
+    settings = load_settings({"PORT": "65535", "STORE_CACHE_SECONDS": "0"})
+
+    assert settings.port == 65535
+    assert settings.store_cache_seconds == 0.0
+
+
+def test_bare_alert_topic_without_project_is_refused_naming_both() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"ALERT_TOPIC": "alerts"})
+
+    assert "ALERT_TOPIC='alerts'" in str(refused.value)
+    assert "GOOGLE_CLOUD_PROJECT" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ALERT_TOPIC": "projects/acme/topics/alerts"},
+        {"ALERT_TOPIC": "alerts", "GOOGLE_CLOUD_PROJECT": "acme"},
+    ],
+)
+def test_alert_topic_with_its_project_is_accepted(env: dict[str, str]) -> None:
+    assert load_settings(env).alert_topic == env["ALERT_TOPIC"]

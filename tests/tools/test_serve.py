@@ -83,6 +83,18 @@ def test_demo_page_embeds_the_demo_widget_served_by_the_runtime(
     assert script.status_code == 200
 
 
+def serve_until_it_exits(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tools.serve` that is expected to refuse to start."""
+    return subprocess.run(
+        [sys.executable, "-m", "tools.serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def prod_env(tmp_path: Path, **secrets: str) -> dict[str, str]:
     env = {
         name: value for name, value in os.environ.items() if name not in SECRET_NAMES
@@ -95,14 +107,7 @@ def test_prod_without_secrets_stops_at_start_naming_the_first_missing_one(
 ) -> None:
     env = prod_env(tmp_path, PORT=str(free_port()))
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "tools.serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    finished = serve_until_it_exits(env)
 
     assert finished.returncode != 0
     assert finished.stderr.startswith(
@@ -127,3 +132,12 @@ def test_prod_runtime_with_its_secrets_seeds_no_demo_and_shows_no_key(
     assert "Seeded the demo business" not in output
     assert "sk_live_" not in output
     assert '"demo_seeded"' not in output
+
+
+def test_a_port_out_of_range_stops_the_runtime_naming_port(tmp_path: Path) -> None:
+    env = {**os.environ, **embedded_env(tmp_path), "PORT": "99999"}
+
+    finished = serve_until_it_exits(env)
+
+    assert finished.returncode != 0
+    assert finished.stderr.startswith("error: PORT='99999' is not valid")

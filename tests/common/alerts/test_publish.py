@@ -140,19 +140,6 @@ def test_publish_to_a_missing_topic_is_retried_logged_and_spares_the_request(
     assert "NotFound" in failed["error"]
 
 
-def test_bare_topic_without_project_is_reported_not_raised(
-    configure: Configure, no_retry_waits: None
-) -> None:
-    _, logs = configure(
-        TWILIO_WEBHOOK_FAILURE_ALERT_THRESHOLD="1", ALERT_TOPIC="alerts"
-    )
-
-    response = local_client().post("/twilio/sms", data={"MessageSid": "SM1"})
-
-    assert response.status_code == 403
-    assert "GOOGLE_CLOUD_PROJECT" in logs.one("alert_publish_failed")["error"]
-
-
 def test_topic_id_is_completed_with_the_project(configure: Configure) -> None:
     settings, _ = configure(ALERT_TOPIC="alerts", GOOGLE_CLOUD_PROJECT="acme")
 
