@@ -21,6 +21,7 @@ from typing import Any, Literal
 from common import assistant, errors
 from common.logs import get_logger
 from common.notify import notify_owner
+from common.phone import E164_FORM, is_e164
 from common.settings import get_settings
 from common.store import Business, Conversation, Turn, get_store
 
@@ -33,7 +34,6 @@ MAX_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 254
 MAX_KEY_CHARS = 128
 SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-E164_PATTERN = re.compile(r"^\+[1-9]\d{1,14}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Contact details written into a message ("call me on 555 123 4567").
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -144,9 +144,9 @@ def _customer(raw: object) -> Customer:
 
     name = _optional_text(raw.get("name"), "customer.name", MAX_NAME_CHARS)
     phone = _optional_text(raw.get("phone"), "customer.phone", 16)
-    if phone is not None and not E164_PATTERN.match(phone):
+    if phone is not None and not is_e164(phone):
         raise errors.BadRequest(
-            "'customer.phone' must be in E.164 form, such as +15551234567",
+            f"'customer.phone' must be in E.164 form: {E164_FORM}",
             code="invalid_customer",
         )
     email = _optional_text(raw.get("email"), "customer.email", MAX_EMAIL_CHARS)

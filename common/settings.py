@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from common.phone import E164_FORM, is_e164
 
 ENVIRONMENTS = ("dev", "test", "staging", "prod")
 LOG_FORMATS = ("json", "plain")
@@ -256,7 +257,7 @@ def _url(raw: str) -> str:
 
 
 def _e164(raw: str) -> str:
-    if not re.fullmatch(r"\+[1-9]\d{6,14}", raw):
+    if not is_e164(raw):
         raise ValueError("not E.164")
     return raw
 
@@ -408,7 +409,7 @@ def load_settings(
         ),
         twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
         twilio_from_number=_parse(
-            env, "TWILIO_FROM_NUMBER", _e164, "an E.164 number such as +15551234567"
+            env, "TWILIO_FROM_NUMBER", _e164, f"an E.164 number: {E164_FORM}"
         ),
         stripe_webhook_secrets=stripe_secrets,
         stripe_webhook_tolerance_seconds=_or(
@@ -509,7 +510,10 @@ def load_settings(
             _parse(env, "SENTRY_TRACES_SAMPLE_RATE", _rate, "a number from 0 to 1"), 0.0
         ),
         sentry_release=_text(env, "SENTRY_RELEASE"),
-        demo_phone_number=_or(_text(env, "DEMO_PHONE_NUMBER"), "+15005550006"),
+        demo_phone_number=_or(
+            _parse(env, "DEMO_PHONE_NUMBER", _e164, f"an E.164 number: {E164_FORM}"),
+            "+15005550006",
+        ),
         demo_api_key=_text(env, "DEMO_API_KEY"),
     )
 

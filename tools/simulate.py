@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from typing import IO, NoReturn
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
+from common.phone import is_e164
 from common.settings import DEV_TWILIO_AUTH_TOKEN
 from tools import drills
 
@@ -41,7 +41,6 @@ DEFAULT_FROM = "+15551230001"
 ACCOUNT_SID = "AC" + "0" * 32
 # A call that keeps redirecting without asking the caller anything is stuck.
 MAX_STEPS_WITHOUT_INPUT = 10
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class SimulationError(Exception):
@@ -56,7 +55,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _phone_number(raw: str) -> str:
-    if not _E164.match(raw):
+    if not is_e164(raw):
         raise argparse.ArgumentTypeError(
             f"{raw!r} is not an E.164 number: write it like +15551230001"
         )

@@ -38,8 +38,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from common.phone import is_e164
 from common.store.base import KnowledgeEntry, StoreError
-from common.store.keys import is_e164
 from common.store.records import knowledge_entry
 
 PROFILE_FIELDS = frozenset(
@@ -136,10 +136,10 @@ def _field_problem(field: str, value: Any) -> str | None:
             f"{field} must be text, e.g. {field}: {TEXT_FIELDS[field]}, "
             f"not {_kind(value)}"
         )
-    if field == "transfer_number" and not _is_number_text(value):
+    if field == "transfer_number" and not is_e164(value):
         return 'transfer_number must be a quoted E.164 string like "+15551234567"'
     if field == "owner_contacts" and not (
-        isinstance(value, list) and all(_is_number_text(item) for item in value)
+        isinstance(value, list) and all(is_e164(item) for item in value)
     ):
         return (
             "owner_contacts must be a list of quoted E.164 strings like "
@@ -176,10 +176,6 @@ def _hours_problem(hours: Any) -> str | None:
                         f'as a number): quote times, e.g. "{hours:02d}:{minutes:02d}"'
                     )
     return None
-
-
-def _is_number_text(value: Any) -> bool:
-    return isinstance(value, str) and is_e164(value)
 
 
 def _kind(value: Any) -> str:

@@ -15,7 +15,7 @@ from common.logs import get_logger
 from common.settings import Settings
 from common.store.base import Business, ConflictError, Store, StoreError
 from common.store.business_file import read_business_file
-from common.store.keys import check_e164, check_secret, new_widget_key
+from common.store.keys import check_secret, new_widget_key
 
 log = get_logger(__name__)
 
@@ -38,10 +38,6 @@ def seed_demo(store: Store, settings: Settings) -> DemoTenant | None:
     if store.list_businesses():
         return None
 
-    try:
-        check_e164(settings.demo_phone_number)
-    except StoreError as exc:
-        raise StoreError(f"DEMO_PHONE_NUMBER: {exc}") from exc
     try:
         if settings.demo_api_key is not None:
             check_secret(settings.demo_api_key)

@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 
+from common.phone import E164_FORM, is_e164
 from common.store.base import StoreError
 
 API_KEY_PREFIX = "sk_live_"
@@ -21,7 +22,6 @@ WIDGET_KEY_PREFIX = "pk_live_"
 VISIBLE_CHARS = len(API_KEY_PREFIX) + 4
 MIN_SECRET_LENGTH = 24
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _BUSINESS_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -72,14 +72,7 @@ def check_business_id(business_id: str) -> str:
     return business_id
 
 
-def is_e164(number: str) -> bool:
-    return bool(_E164.match(number))
-
-
 def check_e164(number: str) -> str:
     if not is_e164(number):
-        raise StoreError(
-            f"{number!r} is not an E.164 phone number: write it as + then the "
-            "country code and number, digits only, e.g. +15551234567"
-        )
+        raise StoreError(f"{number!r} is not an E.164 phone number: write {E164_FORM}")
     return number

@@ -42,6 +42,7 @@ def test_new_session_ids_are_unique_and_valid_when_sent_back() -> None:
         ({"message": "hi", "session_id": 12345678}, "invalid_session_id"),
         ({"message": "hi", "customer": "Ada"}, "invalid_customer"),
         ({"message": "hi", "customer": {"phone": "555-1234"}}, "invalid_customer"),
+        ({"message": "hi", "customer": {"phone": "+1555"}}, "invalid_customer"),
         ({"message": "hi", "customer": {"email": "not-an-email"}}, "invalid_customer"),
         ({"message": "hi", "customer": {"name": ""}}, "invalid_customer"),
         ({"message": "hi", "customer": {"age": 3}}, "invalid_customer"),

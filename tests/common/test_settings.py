@@ -33,6 +33,9 @@ def test_defaults_serve_a_fresh_machine() -> None:
         ("STORE_CACHE_SECONDS", "-1"),
         ("STORE_CACHE_SECONDS", "nan"),
         ("ALERT_TOPIC", "projects/acme/alerts"),
+        ("DEMO_PHONE_NUMBER", "555-0006"),
+        ("DEMO_PHONE_NUMBER", "+1555"),
+        ("TWILIO_FROM_NUMBER", "+1555"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:

@@ -228,6 +228,11 @@ BadInput = Callable[[Path], list[str]]
     ("command", "problem"),
     [
         (lambda _: ["number", "add", "biz-a", "555-1234"], "E.164"),
+        (lambda _: ["number", "add", "biz-a", "+1555"], "8 to 15 digits"),
+        (
+            lambda _: ["business", "update", "biz-a", "--owner-contact", "+1555"],
+            "+1555",
+        ),
         (lambda _: ["number", "add", "biz-nobody", "+15551234567"], "biz-nobody"),
         (lambda _: ["key", "create", "biz-nobody"], "biz-nobody"),
         (lambda d: ["kb", "load", "biz-a", str(d / "bad.yaml")], "not valid YAML"),
