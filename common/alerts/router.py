@@ -44,14 +44,19 @@ from typing import Any
 
 from common import context
 from common.alerts import catalogue
-from common.alerts.destinations import DeliveryError, deliver, record_in_outbox
+from common.alerts.destinations import (
+    DeliveryError,
+    deliver,
+    record_in_outbox,
+    uses_outbox,
+)
 from common.alerts.model import Alert
 from common.alerts.normalize import UnreadableAlert, parse_alert, problem_key
 from common.alerts.routing import RoutingError, default_routing, routing_for
 from common.alerts.silences import silence_for
 from common.logs import get_logger
 from common.settings import Settings, get_settings
-from common.store import Claim, Store, get_store
+from common.store import Claim, DocumentWrite, Store, get_store
 
 log = get_logger(__name__)
 
@@ -200,12 +205,18 @@ def _route(
         )
         return _Outcome()
 
-    episode = _Episode.claim(alert, store, settings, message_id)
+    destinations = _destinations(alert, settings)
+    # When every destination is the local outbox, whose writes never call
+    # for a retry, the claim is recorded done in the transaction that takes
+    # it (a process dying before its append loses that outbox line only).
+    known = all(uses_outbox(name, settings) for name in destinations)
+    episode = _Episode.claim(alert, store, settings, message_id, known)
     if episode is None:
         return _Outcome()
     alert = episode.alert
+    if not destinations:
+        _log_unrouted(alert)
 
-    destinations = _destinations(alert, settings)
     already_sent = _already_sent(store, message_id)
     outcome = _deliver_all(alert, destinations, settings, deadline, already_sent)
     for failure in outcome.failures:
@@ -260,6 +271,8 @@ class _Episode:
     alert: Alert
     # The state document does not yet name this generation's firing key.
     record_firing: bool
+    # The claim was taken already done (the outcome was known beforehand).
+    completed: bool
 
     @classmethod
     def claim(
@@ -268,63 +281,87 @@ class _Episode:
         store: Store,
         settings: Settings,
         message_id: str | None,
+        outcome_known: bool = False,
     ) -> _Episode | None:
+        """The episode this alert may send, or None (logged) when it may not.
+
+        With `outcome_known` the claim is recorded done at once, with the
+        state document, in one transaction; `complete` then has nothing to do.
+        """
         episode_key = problem_key(alert) or alert.dedup_key
         state = store.get_document(_EPISODES, episode_key) or {}
         generation = int(state.get("generation", 0))
         resolving = alert.state == "resolved"
-        firing = state.get("status") == "firing"
         if resolving and state.get("status") == "resolved":
             _log_suppressed(alert, "already_resolved", message_id)
             return None
 
-        source = _RESOLVED if resolving else _FIRING
-        claim_key = f"{episode_key}#{generation}"
+        paged_key = ""
+        if state.get("status") == "firing":
+            paged_key = str(state.get("dedup_key") or "")
+        episode = cls(
+            source=_RESOLVED if resolving else _FIRING,
+            claim_key=f"{episode_key}#{generation}",
+            episode_key=episode_key,
+            generation=generation,
+            resolving=resolving,
+            alert=_as_paged(alert, paged_key),
+            record_firing=not resolving and not paged_key,
+            completed=outcome_known,
+        )
+
         ttl = (
             settings.idempotency_ttl_seconds
             if resolving
             else settings.alert_repeat_interval_seconds
         )
-        claim = store.claim(
-            source, claim_key, ttl_seconds=ttl, lease_seconds=PUBSUB_BUDGET_SECONDS + 15
-        )
+        lease = PUBSUB_BUDGET_SECONDS + 15
+        if outcome_known:
+            claim = store.claim_done(
+                episode.source,
+                episode.claim_key,
+                ttl,
+                episode._result(message_id),
+                lease,
+                episode._state_documents(settings),
+            )
+        else:
+            claim = store.claim(episode.source, episode.claim_key, ttl, lease)
         if not claim.won:
             _log_lost_claim(alert, claim, resolving, message_id)
             return None
-
-        paged_key = str(state.get("dedup_key") or "") if firing else ""
-        return cls(
-            source,
-            claim_key,
-            episode_key,
-            generation,
-            resolving,
-            alert=_as_paged(alert, paged_key),
-            record_firing=not resolving and not paged_key,
-        )
+        return episode
 
     def complete(
         self, store: Store, settings: Settings, message_id: str | None
     ) -> None:
+        if self.completed:
+            return
         store.complete_claim(
             self.source,
             self.claim_key,
-            {"message_id": message_id, "dedup_key": self.alert.dedup_key},
+            self._result(message_id),
+            self._state_documents(settings),
         )
-        if self.resolving or self.record_firing:
-            store.put_document(
-                _EPISODES,
-                self.episode_key,
-                {
-                    "generation": self.generation + 1
-                    if self.resolving
-                    else self.generation,
-                    "status": "resolved" if self.resolving else "firing",
-                    "dedup_key": self.alert.dedup_key,
-                    "at": time.time(),
-                },
-                ttl_seconds=settings.idempotency_ttl_seconds,
-            )
+
+    def _result(self, message_id: str | None) -> dict[str, Any]:
+        return {"message_id": message_id, "dedup_key": self.alert.dedup_key}
+
+    def _state_documents(self, settings: Settings) -> tuple[DocumentWrite, ...]:
+        """The state document, when this episode changes it."""
+        if not (self.resolving or self.record_firing):
+            return ()
+        state = {
+            "generation": self.generation + 1 if self.resolving else self.generation,
+            "status": "resolved" if self.resolving else "firing",
+            "dedup_key": self.alert.dedup_key,
+            "at": time.time(),
+        }
+        return (
+            DocumentWrite(
+                _EPISODES, self.episode_key, state, settings.idempotency_ttl_seconds
+            ),
+        )
 
     def release(self, store: Store) -> None:
         store.release_claim(self.source, self.claim_key)
@@ -366,15 +403,16 @@ def _destinations(alert: Alert, settings: Settings) -> tuple[str, ...]:
             reason=str(exc),
         )
         routing = default_routing(settings)
-    destinations = routing.destinations_for(alert)
-    if not destinations:
-        log.info(
-            "alert_unrouted",
-            "no route sends this alert anywhere; it is only in this log",
-            **_about(alert),
-            summary=alert.summary,
-        )
-    return destinations
+    return routing.destinations_for(alert)
+
+
+def _log_unrouted(alert: Alert) -> None:
+    log.info(
+        "alert_unrouted",
+        "no route sends this alert anywhere; it is only in this log",
+        **_about(alert),
+        summary=alert.summary,
+    )
 
 
 def _deliver_all(

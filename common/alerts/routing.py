@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import yaml
@@ -71,13 +72,19 @@ def alert_field(alert: Alert, key: str) -> str | None:
 
 
 def default_routing(settings: Settings) -> Routing:
-    webhook = ("webhook",) if settings.alert_webhook_url else ()
+    return _default_routing(webhook=bool(settings.alert_webhook_url))
+
+
+@cache
+def _default_routing(webhook: bool) -> Routing:
+    """Built once per process for each case: routing runs for every alert."""
+    also = ("webhook",) if webhook else ()
     return Routing(
         routes=(
-            Route({"severity": ("P0",)}, ("pagerduty", "slack", *webhook)),
-            Route({"severity": ("P1",)}, ("slack", *webhook)),
+            Route({"severity": ("P0",)}, ("pagerduty", "slack", *also)),
+            Route({"severity": ("P1",)}, ("slack", *also)),
         ),
-        default=("slack", *webhook),
+        default=("slack", *also),
     )
 
 

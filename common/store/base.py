@@ -8,6 +8,7 @@ SQLite (`STORE=sqlite:///path`) is the embedded default; Firestore
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -126,6 +127,16 @@ class Claim:
         return self.state == "claimed"
 
 
+@dataclass(frozen=True)
+class DocumentWrite:
+    """A document put in the same transaction as a claim's completion."""
+
+    collection: str
+    key: str
+    data: dict[str, Any]
+    ttl_seconds: float | None
+
+
 @dataclass
 class Delivery:
     """A webhook delivery as received, kept for audit and replay."""
@@ -239,8 +250,32 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def complete_claim(
-        self, source: str, event_id: str, result: dict[str, Any] | None = None
-    ) -> None: ...
+        self,
+        source: str,
+        event_id: str,
+        result: dict[str, Any] | None = None,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> None:
+        """Mark the claim done with `result`; `documents` are put in the same
+        transaction (and put even when the claim has expired meanwhile)."""
+
+    @abc.abstractmethod
+    def claim_done(
+        self,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        result: dict[str, Any] | None,
+        lease_seconds: float = 60.0,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> Claim:
+        """Claim `(source, event_id)` and complete it at once, in one transaction.
+
+        For work whose outcome is known before it is done (it cannot fail in
+        a way a retry would mend): the winner gets `claimed`, its `result`
+        and `documents` are already recorded, and it does the work with no
+        second round trip. Everyone else sees what `claim` would tell them.
+        """
 
     @abc.abstractmethod
     def release_claim(self, source: str, event_id: str) -> None:

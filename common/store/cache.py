@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from common.store import keys
@@ -22,6 +22,7 @@ from common.store.base import (
     Claim,
     Conversation,
     Delivery,
+    DocumentWrite,
     Store,
 )
 
@@ -164,9 +165,26 @@ class CachedStore(Store):
         return self.inner.claim(source, event_id, ttl_seconds, lease_seconds)
 
     def complete_claim(
-        self, source: str, event_id: str, result: dict[str, Any] | None = None
+        self,
+        source: str,
+        event_id: str,
+        result: dict[str, Any] | None = None,
+        documents: Sequence[DocumentWrite] = (),
     ) -> None:
-        self.inner.complete_claim(source, event_id, result)
+        self.inner.complete_claim(source, event_id, result, documents)
+
+    def claim_done(
+        self,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        result: dict[str, Any] | None,
+        lease_seconds: float = 60.0,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> Claim:
+        return self.inner.claim_done(
+            source, event_id, ttl_seconds, result, lease_seconds, documents
+        )
 
     def release_claim(self, source: str, event_id: str) -> None:
         self.inner.release_claim(source, event_id)

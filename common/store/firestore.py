@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -49,9 +49,11 @@ from common.store.base import (
     ApiKey,
     Business,
     Claim,
+    ClaimState,
     ConflictError,
     Conversation,
     Delivery,
+    DocumentWrite,
     NotFoundError,
     Store,
     StoreError,
@@ -382,17 +384,23 @@ class FirestoreStore(Store):
     def put_document(
         self, collection: str, key: str, data: dict[str, Any], ttl_seconds: float | None
     ) -> None:
-        expires_at = None
-        if ttl_seconds is not None:
-            expires_at = _timestamp(self._clock() + ttl_seconds)
-        self._document_ref(collection, key).set(
-            {
-                "collection": collection,
-                "key": key,
-                "data": json.dumps(data),
-                TTL_FIELD: expires_at,
-            }
-        )
+        document = DocumentWrite(collection, key, data, ttl_seconds)
+        self._document_ref(collection, key).set(self._document_fields(document))
+
+    def _document_fields(self, document: DocumentWrite) -> dict[str, Any]:
+        ttl = document.ttl_seconds
+        return {
+            "collection": document.collection,
+            "key": document.key,
+            "data": json.dumps(document.data),
+            TTL_FIELD: None if ttl is None else _timestamp(self._clock() + ttl),
+        }
+
+    def _put_documents(self, writer: Any, documents: Sequence[DocumentWrite]) -> None:
+        """Add the documents to a batch or a transaction."""
+        for document in documents:
+            ref = self._document_ref(document.collection, document.key)
+            writer.set(ref, self._document_fields(document))
 
     def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
         snapshot = self._document_ref(collection, key).get()
@@ -427,21 +435,50 @@ class FirestoreStore(Store):
         ttl_seconds: float,
         lease_seconds: float = 60.0,
     ) -> Claim:
+        return self._take_claim(source, event_id, ttl_seconds, lease_seconds)
+
+    def claim_done(
+        self,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        result: dict[str, Any] | None,
+        lease_seconds: float = 60.0,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> Claim:
+        return self._take_claim(
+            source, event_id, ttl_seconds, lease_seconds, "done", result, documents
+        )
+
+    def _take_claim(
+        self,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        lease_seconds: float,
+        state: ClaimState = "in_progress",
+        result: dict[str, Any] | None = None,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> Claim:
         ref = self._claim_ref(source, event_id)
         now, now_at = self._now()
         fresh = {
             "source": source,
             "event_id": event_id,
-            "state": "in_progress",
-            "result": None,
+            "state": state,
+            "result": None if result is None else json.dumps(result),
             "claimed_at": now,
             TTL_FIELD: _timestamp(now + ttl_seconds),
         }
 
         # The common case, a first delivery, needs no transaction: creating
-        # the document succeeds for exactly one caller.
+        # the document succeeds for exactly one caller, and a batch writes
+        # the documents with it or not at all.
+        batch = self._db.batch()
+        batch.create(ref, fresh)
+        self._put_documents(batch, documents)
         try:
-            ref.create(fresh)
+            batch.commit()
             return Claim("claimed")
         except google_errors.AlreadyExists:
             pass
@@ -451,21 +488,38 @@ class FirestoreStore(Store):
             data = _fields(snapshot) if snapshot.exists else None
             if data is not None and self._live(data, now_at):
                 if data["state"] == "done":
-                    result = data.get("result")
-                    return Claim("done", json.loads(result) if result else None)
+                    held = data.get("result")
+                    return Claim("done", json.loads(held) if held else None)
                 live_lease = data["claimed_at"] + lease_seconds > now
                 if data["state"] == "in_progress" and live_lease:
                     return Claim("in_progress")
             transaction.set(ref, fresh)
+            self._put_documents(transaction, documents)
             return Claim("claimed")
 
         return self._in_transaction(attempt)
 
     def complete_claim(
-        self, source: str, event_id: str, result: dict[str, Any] | None = None
+        self,
+        source: str,
+        event_id: str,
+        result: dict[str, Any] | None = None,
+        documents: Sequence[DocumentWrite] = (),
     ) -> None:
         encoded = None if result is None else json.dumps(result)
-        self._finish_claim(source, event_id, {"state": "done", "result": encoded})
+        fields = {"state": "done", "result": encoded}
+        batch = self._db.batch()
+        batch.update(self._claim_ref(source, event_id), fields)
+        self._put_documents(batch, documents)
+        try:
+            batch.commit()
+        except google_errors.NotFound:
+            # The claim expired and was deleted: only the documents are left
+            # to write.
+            if documents:
+                batch = self._db.batch()
+                self._put_documents(batch, documents)
+                batch.commit()
 
     def release_claim(self, source: str, event_id: str) -> None:
         self._finish_claim(source, event_id, {"state": "failed", "result": None})

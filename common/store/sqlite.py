@@ -4,7 +4,9 @@ Each thread gets its own connection to the same file. WAL lets readers
 carry on while one writer writes, the busy timeout makes a second writer
 wait instead of failing, and every read-modify-write runs in `BEGIN
 IMMEDIATE`, which takes the write lock up front: two processes racing to
-claim one event serialise there and exactly one wins.
+claim one event serialise there and exactly one wins. Commits do not sync
+(`synchronous = NORMAL`); checkpoints, which copy the WAL back into the
+file and sync, run on a background thread every few hundred commits.
 
 The schema carries a version; `MIGRATIONS` are applied forward, in order, on
 open. Rows past their `expires_at` are ignored on read and swept on write.
@@ -13,10 +15,12 @@ open. Rows past their `expires_at` are ignored on read and swept on write.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,9 +31,11 @@ from common.store.base import (
     ApiKey,
     Business,
     Claim,
+    ClaimState,
     ConflictError,
     Conversation,
     Delivery,
+    DocumentWrite,
     NotFoundError,
     Store,
     StoreError,
@@ -39,6 +45,13 @@ log = get_logger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 SWEEP_INTERVAL_SECONDS = 300.0
+# A checkpoint copies the WAL back into the database file and syncs both:
+# on a busy store the sync, not the commit, is what costs. Writers ask a
+# background thread for one every so many commits instead of doing it
+# themselves; they checkpoint on their own only if the WAL still reaches
+# this many pages (about 80 MB).
+CHECKPOINT_EVERY_COMMITS = 500
+WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 # Version N of the schema is reached by applying MIGRATIONS[N-1]. Append new
 # steps; never edit a released one.
@@ -196,9 +209,48 @@ def connect(path: Path) -> sqlite3.Connection:
     )
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA journal_mode = WAL")
+    # With WAL, NORMAL syncs at checkpoints only: a crash of the machine can
+    # lose the last commits but never corrupts the file.
     connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     connection.execute("PRAGMA foreign_keys = ON")
     return connection
+
+
+def checkpoint(path: Path) -> None:
+    """Copy the WAL of `path` back into the database, without blocking anyone.
+
+    Runs on the background checkpoint thread with a connection of its own;
+    a failure is logged, and the next checkpoint tries again.
+    """
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        log.warning(
+            "store_checkpoint_failed",
+            "the WAL was not copied back; the next checkpoint will retry",
+            path=str(path),
+            reason=str(exc),
+        )
+
+
+_checkpointer: tuple[int, ThreadPoolExecutor] | None = None
+_checkpointer_lock = threading.Lock()
+
+
+def _checkpoint_thread() -> ThreadPoolExecutor:
+    """The process's one checkpoint thread, started on first use (and again
+    in a forked child, which does not inherit the thread)."""
+    global _checkpointer
+    with _checkpointer_lock:
+        if _checkpointer is None or _checkpointer[0] != os.getpid():
+            executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
+            _checkpointer = (os.getpid(), executor)
+        return _checkpointer[1]
 
 
 class SqliteStore(Store):
@@ -209,6 +261,8 @@ class SqliteStore(Store):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._last_sweep = 0.0
+        self._commits = 0
+        self.pending_checkpoint: Future[None] | None = None
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         migrate(self._connection())
@@ -239,7 +293,15 @@ class SqliteStore(Store):
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
+            self._request_checkpoint()
         self._maybe_sweep()
+
+    def _request_checkpoint(self) -> None:
+        pending = self.pending_checkpoint
+        if pending is None or pending.done():
+            self.pending_checkpoint = _checkpoint_thread().submit(checkpoint, self.path)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         cursor = self._connection().execute(sql, params)
@@ -511,12 +573,26 @@ class SqliteStore(Store):
     def put_document(
         self, collection: str, key: str, data: dict[str, Any], ttl_seconds: float | None
     ) -> None:
-        expires_at = None if ttl_seconds is None else self._clock() + ttl_seconds
         with self._write() as connection:
+            self._put_documents(
+                connection, (DocumentWrite(collection, key, data, ttl_seconds),)
+            )
+
+    def _put_documents(
+        self, connection: sqlite3.Connection, documents: Sequence[DocumentWrite]
+    ) -> None:
+        now = self._clock()
+        for document in documents:
+            ttl = document.ttl_seconds
             connection.execute(
                 "INSERT OR REPLACE INTO documents (collection, key, data, expires_at) "
                 "VALUES (?, ?, ?, ?)",
-                (collection, key, json.dumps(data), expires_at),
+                (
+                    document.collection,
+                    document.key,
+                    json.dumps(document.data),
+                    None if ttl is None else now + ttl,
+                ),
             )
 
     def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
@@ -550,37 +626,80 @@ class SqliteStore(Store):
         ttl_seconds: float,
         lease_seconds: float = 60.0,
     ) -> Claim:
-        now = self._clock()
         with self._write() as connection:
-            row = connection.execute(
-                "SELECT state, result, claimed_at, expires_at FROM claims "
-                "WHERE source = ? AND event_id = ?",
-                (source, event_id),
-            ).fetchone()
-            if row is not None and row[3] > now:
-                state, result, claimed_at = row[0], row[1], row[2]
-                if state == "done":
-                    return Claim("done", json.loads(result) if result else None)
-                if state == "in_progress" and claimed_at + lease_seconds > now:
-                    return Claim("in_progress")
-            connection.execute(
-                "INSERT OR REPLACE INTO claims "
-                "(source, event_id, state, result, claimed_at, expires_at) "
-                "VALUES (?, ?, 'in_progress', NULL, ?, ?)",
-                (source, event_id, now, now + ttl_seconds),
+            return self._take_claim(
+                connection, source, event_id, ttl_seconds, lease_seconds
             )
+
+    def claim_done(
+        self,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        result: dict[str, Any] | None,
+        lease_seconds: float = 60.0,
+        documents: Sequence[DocumentWrite] = (),
+    ) -> Claim:
+        with self._write() as connection:
+            claim = self._take_claim(
+                connection, source, event_id, ttl_seconds, lease_seconds, "done", result
+            )
+            if claim.won:
+                self._put_documents(connection, documents)
+        return claim
+
+    def _take_claim(
+        self,
+        connection: sqlite3.Connection,
+        source: str,
+        event_id: str,
+        ttl_seconds: float,
+        lease_seconds: float,
+        state: ClaimState = "in_progress",
+        result: dict[str, Any] | None = None,
+    ) -> Claim:
+        """Inside a write transaction: the live claim, or a new one in `state`."""
+        now = self._clock()
+        row = connection.execute(
+            "SELECT state, result, claimed_at, expires_at FROM claims "
+            "WHERE source = ? AND event_id = ?",
+            (source, event_id),
+        ).fetchone()
+        if row is not None and row[3] > now:
+            held, held_result, claimed_at = row[0], row[1], row[2]
+            if held == "done":
+                return Claim("done", json.loads(held_result) if held_result else None)
+            if held == "in_progress" and claimed_at + lease_seconds > now:
+                return Claim("in_progress")
+
+        encoded = None if result is None else json.dumps(result)
+        connection.execute(
+            "INSERT OR REPLACE INTO claims "
+            "(source, event_id, state, result, claimed_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (source, event_id, state, encoded, now, now + ttl_seconds),
+        )
         return Claim("claimed")
 
     def complete_claim(
-        self, source: str, event_id: str, result: dict[str, Any] | None = None
+        self,
+        source: str,
+        event_id: str,
+        result: dict[str, Any] | None = None,
+        documents: Sequence[DocumentWrite] = (),
     ) -> None:
-        self._finish_claim(source, event_id, "done", result)
+        self._finish_claim(source, event_id, "done", result, documents)
 
     def release_claim(self, source: str, event_id: str) -> None:
         self._finish_claim(source, event_id, "failed", None)
 
     def _finish_claim(
-        self, source: str, event_id: str, state: str, result: dict[str, Any] | None
+        self,
+        source: str,
+        event_id: str,
+        state: str,
+        result: dict[str, Any] | None,
+        documents: Sequence[DocumentWrite] = (),
     ) -> None:
         encoded = None if result is None else json.dumps(result)
         with self._write() as connection:
@@ -589,6 +708,7 @@ class SqliteStore(Store):
                 "WHERE source = ? AND event_id = ?",
                 (state, encoded, source, event_id),
             )
+            self._put_documents(connection, documents)
 
     # Webhook inbox.
     def save_delivery(self, delivery: Delivery) -> None:

@@ -45,3 +45,28 @@ def test_channel_that_is_not_a_plain_name_is_refused(
 
     with pytest.raises(ValueError, match=r"'\.\./escape' must be letters, digits"):
         outbox.write("../escape", {"text": "x"})
+
+
+def test_a_deleted_outbox_file_is_written_again(
+    configure: Callable[..., tuple[Settings, LogCapture]],
+) -> None:
+    configure()
+    outbox.write("alerts", {"text": "first"})
+    outbox.path_for("alerts").unlink()
+
+    outbox.write("alerts", {"text": "second"})
+
+    assert [record["text"] for record in outbox.read("alerts")] == ["second"]
+
+
+def test_each_line_is_readable_as_soon_as_it_is_written(
+    configure: Callable[..., tuple[Settings, LogCapture]],
+) -> None:
+    configure()
+
+    outbox.write("alerts", {"text": "one"})
+    first = outbox.path_for("alerts").read_text()
+    outbox.write("alerts", {"text": "two"})
+
+    assert first.count("\n") == 1
+    assert len(outbox.read("alerts")) == 2

@@ -359,3 +359,38 @@ def test_unconfigured_destination_outside_dev_warns_that_only_the_outbox_has_it(
     assert (sent["slack"]["via"], sent["slack"]["severity"]) == ("http", "INFO")
     assert sent["slack"]["alert_severity"] == "P0"
     assert [record["destination"] for record in outbox.read("alerts")] == ["pagerduty"]
+
+
+def test_in_dev_a_redelivered_or_repeated_alert_adds_nothing_to_the_outbox(
+    configure: Configure,
+) -> None:
+    _, logs = configure(ENVIRONMENT="dev")
+    data = make_alert().to_message()
+
+    handle_message(data, {}, "msg-1")
+    handle_message(data, {}, "msg-1")
+    handle_message(data, {}, "msg-2")
+
+    destinations = [record["destination"] for record in outbox.read("alerts")]
+    assert destinations == ["pagerduty", "slack"]
+    reasons = [line["reason"] for line in logs.events("alert_suppressed")]
+    assert reasons == ["redelivery", "repeat_interval"]
+
+
+def test_in_dev_a_resolution_closes_the_key_that_paged_through_the_outbox(
+    configure: Configure,
+) -> None:
+    configure(ENVIRONMENT="dev")
+
+    handle_message(make_alert().to_message(), {}, "msg-1")
+    handle_message(as_bytes(incident("closed")), {}, "msg-2")
+
+    pagerduty = [
+        (record["action"], record["payload"]["dedup_key"])
+        for record in outbox.read("alerts")
+        if record["destination"] == "pagerduty"
+    ]
+    assert pagerduty == [
+        ("firing", "twilio_webhook_failure:/twilio/sms"),
+        ("resolved", "twilio_webhook_failure:/twilio/sms"),
+    ]

@@ -14,6 +14,7 @@ from common.store import (
     ConflictError,
     Conversation,
     Delivery,
+    DocumentWrite,
     KnowledgeEntry,
     NotFoundError,
     Store,
@@ -366,6 +367,85 @@ def test_a_finished_claim_expires_after_its_ttl(store: Store, clock: FakeClock) 
     clock.advance(101)
 
     assert store.claim("stripe", "evt_1", ttl_seconds=100).won
+
+
+def test_completing_a_claim_puts_its_documents_with_it(store: Store) -> None:
+    store.claim("alerts", "problem#0", ttl_seconds=3600)
+
+    store.complete_claim(
+        "alerts",
+        "problem#0",
+        {"dedup_key": "incident-1"},
+        documents=[DocumentWrite("episodes", "problem", {"status": "firing"}, 3600)],
+    )
+
+    assert store.claim("alerts", "problem#0", 3600).result == {
+        "dedup_key": "incident-1"
+    }
+    assert store.get_document("episodes", "problem") == {"status": "firing"}
+
+
+def test_documents_of_an_expired_claim_are_still_put(
+    store: Store, clock: FakeClock
+) -> None:
+    store.claim("alerts", "problem#0", ttl_seconds=10)
+    clock.advance(11)
+
+    store.complete_claim(
+        "alerts",
+        "problem#0",
+        documents=[DocumentWrite("episodes", "problem", {"status": "firing"}, None)],
+    )
+
+    assert store.get_document("episodes", "problem") == {"status": "firing"}
+
+
+def test_a_claim_taken_done_reports_its_result_at_once(store: Store) -> None:
+    first = store.claim_done(
+        "alerts",
+        "problem#0",
+        ttl_seconds=3600,
+        result={"message_id": "m-1"},
+        documents=[DocumentWrite("episodes", "problem", {"generation": 0}, 3600)],
+    )
+    second = store.claim_done("alerts", "problem#0", 3600, {"message_id": "m-2"})
+    third = store.claim("alerts", "problem#0", ttl_seconds=3600)
+
+    assert first.won
+    assert (second.state, second.result) == ("done", {"message_id": "m-1"})
+    assert (third.state, third.result) == ("done", {"message_id": "m-1"})
+    assert store.get_document("episodes", "problem") == {"generation": 0}
+
+
+def test_a_claim_taken_done_racing_has_one_winner_whose_documents_alone_land(
+    store: Store,
+) -> None:
+    def take(index: int) -> bool:
+        document = DocumentWrite("episodes", "problem", {"winner": index}, 3600)
+        return store.claim_done(
+            "alerts", "problem#0", 3600, {"winner": index}, documents=[document]
+        ).won
+
+    counter = iter(range(8))
+    lock = threading.Lock()
+
+    def next_take() -> tuple[int, bool]:
+        with lock:
+            index = next(counter)
+        return index, take(index)
+
+    outcomes = race(8, next_take)
+
+    [winner] = [index for index, won in outcomes if won]
+    assert store.get_document("episodes", "problem") == {"winner": winner}
+
+
+def test_a_claim_taken_done_waits_for_one_in_progress(store: Store) -> None:
+    store.claim("alerts", "problem#0", ttl_seconds=3600)
+
+    taken = store.claim_done("alerts", "problem#0", 3600, {"message_id": "m-2"})
+
+    assert taken.state == "in_progress"
 
 
 # Webhook inbox.

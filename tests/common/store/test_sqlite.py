@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from common.settings import Settings
 from common.store import Business, StoreError
+from common.store import sqlite as sqlite_store
 from common.store.sqlite import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -19,6 +22,7 @@ from common.store.sqlite import (
     schema_version,
 )
 from tests.common.store.conftest import FakeClock
+from tests.conftest import LogCapture
 
 
 def test_a_relative_url_is_a_path_under_the_working_directory() -> None:
@@ -109,3 +113,30 @@ def test_expired_rows_are_swept_from_the_file(tmp_path: Path) -> None:
         assert raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,)  # noqa: S608
     raw.close()
     store.close()
+
+
+def test_the_wal_is_copied_back_into_the_file_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY_COMMITS", 20)
+    store = SqliteStore(tmp_path / "app.db")
+    empty_size = (tmp_path / "app.db").stat().st_size
+
+    for index in range(20):
+        store.put_document("replies", f"SM{index}", {"twiml": "x" * 2000}, None)
+    assert store.pending_checkpoint is not None
+    store.pending_checkpoint.result()
+
+    assert (tmp_path / "app.db").stat().st_size > empty_size + 20 * 2000
+    assert store.get_document("replies", "SM19") == {"twiml": "x" * 2000}
+    store.close()
+
+
+def test_a_failed_checkpoint_is_logged_not_raised(
+    tmp_path: Path, configure: Callable[..., tuple[Settings, LogCapture]]
+) -> None:
+    _, logs = configure()
+
+    sqlite_store.checkpoint(tmp_path / "missing" / "app.db")
+
+    assert logs.one("store_checkpoint_failed")["path"].endswith("app.db")
