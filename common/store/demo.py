@@ -4,6 +4,7 @@
 `DEMO_PHONE_NUMBER`, an API key (`DEMO_API_KEY`, else a new one shown
 once), a widget key allowed on the local runtime's own origins, and the
 profile and knowledge base of `demo.yaml`, read like any `kb load` file.
+A `DEMO_API_KEY` set on a later start is added to the demo business.
 """
 
 from __future__ import annotations
@@ -34,15 +35,20 @@ class DemoTenant:
 
 
 def seed_demo(store: Store, settings: Settings) -> DemoTenant | None:
-    """Create the demo business if the store holds no business at all."""
-    if store.list_businesses():
-        return None
+    """Create the demo business if the store holds no business at all.
 
+    On a store seeded before, `DEMO_API_KEY` still opens the demo business:
+    the key is added to it when it has no key with that secret yet.
+    """
     try:
         if settings.demo_api_key is not None:
             check_secret(settings.demo_api_key)
     except StoreError as exc:
         raise StoreError(f"DEMO_API_KEY: {exc}") from exc
+    if store.list_businesses():
+        _add_demo_key(store, settings.demo_api_key)
+        return None
+
     profile = read_business_file(DEMO_FILE)
     business = Business(
         business_id=DEMO_BUSINESS_ID,
@@ -69,4 +75,35 @@ def seed_demo(store: Store, settings: Settings) -> DemoTenant | None:
         phone_number=settings.demo_phone_number,
         widget_key=str(business.widget_key),
         new_api_key=None if settings.demo_api_key else secret,
+    )
+
+
+def _add_demo_key(store: Store, secret: str | None) -> None:
+    """Give the existing demo business the key `DEMO_API_KEY` names."""
+    if secret is None or store.get_business(DEMO_BUSINESS_ID) is None:
+        return
+
+    existing = store.api_key_for_secret(secret)
+    if existing is not None and existing.business_id != DEMO_BUSINESS_ID:
+        raise StoreError(
+            f"DEMO_API_KEY is already a key of {existing.business_id}: choose "
+            f"another secret for {DEMO_BUSINESS_ID}"
+        )
+    if existing is not None and existing.revoked:
+        raise StoreError(
+            f"DEMO_API_KEY is the revoked key {existing.key_id} of "
+            f"{DEMO_BUSINESS_ID}: choose another secret or unset it"
+        )
+    if existing is not None:
+        return
+
+    try:
+        api_key, _ = store.create_api_key(DEMO_BUSINESS_ID, secret)
+    except ConflictError:
+        return  # another process added it a moment ago
+    log.info(
+        "demo_key_added",
+        f"DEMO_API_KEY now opens the demo business {DEMO_BUSINESS_ID}",
+        business_id=DEMO_BUSINESS_ID,
+        key_id=api_key.key_id,
     )

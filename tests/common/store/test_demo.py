@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from common.settings import Settings
-from common.store import Business, get_store
+from common.store import Business, StoreError, get_store
 from common.store.demo import seed_demo
 from tests.conftest import LogCapture
 
@@ -61,3 +63,48 @@ def test_a_store_with_any_business_is_left_alone(configure: Configure) -> None:
 
     assert seed_demo(store, settings) is None
     assert [b.business_id for b in store.list_businesses()] == ["biz-real"]
+
+
+def test_a_new_demo_key_on_a_seeded_store_opens_the_demo_business(
+    configure: Configure,
+) -> None:
+    settings, _ = configure()
+    seed_demo(get_store(), settings)
+    settings, logs = configure(DEMO_API_KEY=DEMO_KEY)
+    store = get_store()
+
+    assert seed_demo(store, settings) is None
+    seed_demo(store, settings)  # a second start adds nothing
+
+    found = store.api_key_for_secret(DEMO_KEY)
+    assert found is not None
+    assert found.business_id == "biz-demo"
+    assert len(store.list_api_keys("biz-demo")) == 2
+    added = logs.one("demo_key_added")
+    assert added["key_id"] == found.key_id
+    assert DEMO_KEY not in logs.stream.getvalue()
+
+
+def test_a_demo_key_revoked_on_a_seeded_store_is_not_revived(
+    configure: Configure,
+) -> None:
+    settings, _ = configure(DEMO_API_KEY=DEMO_KEY)
+    store = get_store()
+    seed_demo(store, settings)
+    found = store.api_key_for_secret(DEMO_KEY)
+    assert found is not None
+    store.revoke_api_key(found.key_id)
+
+    with pytest.raises(StoreError, match="DEMO_API_KEY is the revoked key"):
+        seed_demo(store, settings)
+
+
+def test_a_demo_key_of_another_business_is_refused(configure: Configure) -> None:
+    settings, _ = configure()
+    seed_demo(get_store(), settings)
+    get_store().create_business(Business(business_id="biz-real", name="Real"))
+    get_store().create_api_key("biz-real", DEMO_KEY)
+    settings, _ = configure(DEMO_API_KEY=DEMO_KEY)
+
+    with pytest.raises(StoreError, match="DEMO_API_KEY is already a key of biz-real"):
+        seed_demo(get_store(), settings)
