@@ -6,12 +6,14 @@ while, lift silences, list them.
     python -m tools.admin alerts unsilence SILENCE_ID
     python -m tools.admin alerts list
 
-NAME is an alert name (`twilio_webhook_failure`, or a Monitoring policy's
-`alert` label) or `*` for every alert. `--match route=/twilio/sms` narrows
-the silence to alerts with that label (or correlation field, such as
-`business_id`). A silenced alert is logged `alert_silenced` and sent
-nowhere; the silence lapses by itself at its end. Silences live in the
-store `STORE` names, so every router instance honours them.
+NAME is an alert name from the catalogue (`twilio_webhook_failure`) or `*`
+for every alert; another name is refused with the list of known ones.
+`--match route=/twilio/sms` narrows the silence to alerts with that label
+(or correlation field, such as `business_id`; `policy=NAME` for a
+Monitoring policy outside the catalogue). A silenced alert is logged
+`alert_silenced` and sent nowhere; the silence lapses by itself at its end.
+Silences live in the store `STORE` names, so every router instance honours
+them.
 """
 
 from __future__ import annotations

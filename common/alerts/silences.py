@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from common.alerts.catalogue import catalogue
 from common.alerts.model import Alert
 from common.alerts.routing import alert_field
 from common.store import Store
@@ -25,8 +26,8 @@ class SilenceError(ValueError):
 @dataclass(frozen=True)
 class Silence:
     silence_id: str
-    # An alert name from the catalogue or a Monitoring policy's `alert`
-    # label; "*" silences every alert matching `matchers`.
+    # An alert name from the catalogue; "*" silences every alert matching
+    # `matchers`.
     name: str
     until: float
     created_at: float
@@ -69,8 +70,13 @@ def add_silence(
             f"the silence of {name!r} would end in the past ({until:.0f}); "
             "give a future time or a positive duration"
         )
-    if not name:
-        raise SilenceError("an alert name is required; use '*' for every alert")
+    if name != "*" and name not in catalogue():
+        raise SilenceError(
+            f"no alert named {name!r}: use one of "
+            + ", ".join(sorted(catalogue()))
+            + ", or '*' with --match (e.g. policy=NAME for a Monitoring policy "
+            "outside the catalogue)"
+        )
 
     silence = Silence(
         silence_id=uuid.uuid4().hex[:12],

@@ -53,10 +53,10 @@ def test_silence_until_an_iso_time_is_listed_for_a_person(
 @pytest.mark.parametrize(
     "argv",
     [
-        ["silence", "x", "--for", "soon"],
-        ["silence", "x", "--until", "tomorrow"],
-        ["silence", "x", "--until", "2001-01-01T00:00:00Z"],
-        ["silence", "x", "--for", "1h", "--match", "route"],
+        ["silence", "error_rate_spike", "--for", "soon"],
+        ["silence", "error_rate_spike", "--until", "tomorrow"],
+        ["silence", "error_rate_spike", "--until", "2001-01-01T00:00:00Z"],
+        ["silence", "error_rate_spike", "--for", "1h", "--match", "route"],
         ["unsilence", "nope"],
     ],
 )
@@ -67,3 +67,18 @@ def test_wrong_requests_exit_2_with_the_reason(
 
     assert admin.main(["alerts", *argv]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_name_outside_the_catalogue_is_refused_with_the_known_names(
+    configure: Configure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure()
+
+    code = admin.main(["alerts", "silence", "nope_alert", "--for", "2h"])
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert len(error.strip().splitlines()) == 1
+    assert "'nope_alert'" in error
+    assert "twilio_webhook_failure" in error
+    assert active_silences(get_store()) == []
