@@ -7,6 +7,10 @@ business and session in the store, answer through the assistant within
 details or asks to be called back. The API and the widget keep separate
 conversations (store channels `chat` and `widget`), so a browser can never
 read a conversation the business's server started.
+
+Telling the owner is part of the turn and of its deadline: a turn that may
+be a lead keeps `notify.SEND_RESERVE_SECONDS` of it back from the assistant,
+and the send gives up when the turn's time is over.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from typing import Any, Literal
 
 from common import assistant, errors
 from common.logs import get_logger
-from common.notify import notify_owner
+from common.notify import SEND_RESERVE_SECONDS, notify_owner
 from common.phone import E164_FORM, is_e164
 from common.settings import get_settings
-from common.store import Business, Conversation, Turn, get_store
+from common.store import Business, Turn, get_store
 
 log = get_logger(__name__)
 
@@ -194,10 +198,14 @@ def converse(
 ) -> ChatAnswer:
     """Answer one visitor message, remember it, and tell the owner about a lead."""
     settings = get_settings()
+    deadline = time.monotonic() + settings.chat_turn_deadline_ms / 1000
     store = get_store()
     session_id = chat_request.session_id or new_session_id()
     conversation = store.get_conversation(business.business_id, channel, session_id)
     previous_action = conversation.state.get("last_action")
+    contacts = _contacts(chat_request)
+    known = set(conversation.state.get("contacts_sent", []))
+    may_be_lead = previous_action == "take_message" or bool(contacts - known)
 
     reply = assistant.respond(
         business,
@@ -205,7 +213,7 @@ def converse(
         conversation.turns,
         chat_request.message,
         now=now,
-        deadline_ms=settings.chat_turn_deadline_ms,
+        deadline_ms=_assistant_budget_ms(settings.chat_turn_deadline_ms, may_be_lead),
     )
     # After "tell me your name and your message", free text is that message.
     taken = previous_action == "take_message" and reply.intent in _MESSAGE_INTENTS
@@ -223,11 +231,12 @@ def converse(
         ]
     )
     conversation.state["last_action"] = action
-    lead = _lead(conversation, chat_request, taken)
+    conversation.state["contacts_sent"] = sorted(known | contacts)
+    lead = "message" if taken else "contact_details" if contacts - known else None
     store.save_conversation(conversation, settings.conversation_max_turns)
 
     if lead is not None:
-        _notify_lead(business, channel, session_id, chat_request, lead)
+        _notify_lead(business, channel, session_id, chat_request, lead, deadline)
     log.info(
         "chat_turn_answered",
         channel=channel,
@@ -240,23 +249,17 @@ def converse(
     return ChatAnswer(reply=reply_text, session_id=session_id, action=action)
 
 
-def _lead(
-    conversation: Conversation, chat_request: ChatRequest, message_taken: bool
-) -> str | None:
-    """Why this turn is a lead for the owner, or None.
+def _assistant_budget_ms(turn_deadline_ms: int, may_be_lead: bool) -> int:
+    """The assistant's share of the turn: all of it, unless the owner may be told.
 
-    A lead is a message the visitor left after the receptionist offered to
-    take one (a call back, a note for the team), or contact details we have
-    not passed on yet.
+    A lead is a message the visitor leaves after the receptionist offered
+    to take one, or contact details not passed on yet; its notification is
+    sent within the same turn deadline.
     """
-    contacts = _contacts(chat_request)
-    known = set(conversation.state.get("contacts_sent", []))
-    conversation.state["contacts_sent"] = sorted(known | contacts)
-    if message_taken:
-        return "message"
-    if contacts - known:
-        return "contact_details"
-    return None
+    if not may_be_lead:
+        return turn_deadline_ms
+    reserve_ms = int(SEND_RESERVE_SECONDS * 1000)
+    return max(turn_deadline_ms - reserve_ms, turn_deadline_ms // 2)
 
 
 def _contacts(chat_request: ChatRequest) -> set[str]:
@@ -281,6 +284,7 @@ def _notify_lead(
     session_id: str,
     chat_request: ChatRequest,
     lead: str,
+    deadline: float,
 ) -> None:
     customer = chat_request.customer or Customer()
     source = "website chat" if channel == "widget" else "chat"
@@ -302,6 +306,7 @@ def _notify_lead(
             "email": customer.email,
             "message": chat_request.message,
         },
+        deadline=deadline,
     )
 
 

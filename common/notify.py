@@ -7,6 +7,12 @@ network is having a moment. Elsewhere the notification is written to the
 local outbox (`owner-notifications.jsonl`). Either way `owner_notified` is
 logged; a notification that still cannot be sent logs `notification_failed`
 with what was lost, and the request that caused it carries on.
+
+Sending happens inside the request that caused it, so it is bounded: never
+longer than `TOTAL_SEND_SECONDS`, and never past the `deadline` the caller
+passes (when it must have answered). Each HTTP attempt's timeout is cut to
+what is left. A live phone call never waits for it: the voice webhooks keep
+their notifications until the call has ended (`common.voice.calls`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +40,13 @@ SEND_TIMEOUT_SECONDS = 4.0
 # All attempts to all contacts together, well inside Twilio's 15 s webhook limit
 # when a notification is sent while answering a webhook.
 TOTAL_SEND_SECONDS = 8.0
+# What a turn that may notify the owner keeps of its deadline for sending.
+SEND_RESERVE_SECONDS = 2.0
 # Twilio refuses bodies longer than this.
 MAX_SMS_CHARS = 1600
+
+# When the send in progress must be over (a `time.monotonic()` instant).
+_give_up_at: ContextVar[float | None] = ContextVar("notify_give_up_at", default=None)
 
 
 @dataclass(frozen=True)
@@ -52,12 +64,15 @@ def notify_owner(
     text: str,
     *,
     details: dict[str, Any] | None = None,
+    deadline: float | None = None,
 ) -> bool:
     """Send `text` to every owner contact; True when each one got it.
 
     `kind` names what happened (`message_taken`, `missed_transfer`,
-    `new_lead`, `billing`); `details` travel with the outbox record. Never
-    raises: a failure is logged as `notification_failed`.
+    `new_lead`, `billing`); `details` travel with the outbox record.
+    `deadline`, a `time.monotonic()` instant, is when the caller must have
+    answered: sending gives up by then. Never raises: a failure is logged
+    as `notification_failed`.
     """
     settings = get_settings()
     contacts = [contact for contact in business.owner_contacts if contact]
@@ -87,6 +102,8 @@ def notify_owner(
 
     sender = _sender(settings, business)
     give_up_at = time.monotonic() + TOTAL_SEND_SECONDS
+    if deadline is not None:
+        give_up_at = min(give_up_at, deadline)
     results = [_send(settings, kind, text, to, sender, give_up_at) for to in contacts]
     return all(results)
 
@@ -183,10 +200,14 @@ def _send_with_retries(
         reraise=True,
     )
     attempts = 0
-    for attempt in retrying:
-        with attempt:
-            attempts += 1
-            sid = _create_message(settings, to, sender, body)
+    bound = _give_up_at.set(time.monotonic() + seconds)
+    try:
+        for attempt in retrying:
+            with attempt:
+                attempts += 1
+                sid = _create_message(settings, to, sender, body)
+    finally:
+        _give_up_at.reset(bound)
     return sid, attempts
 
 
@@ -201,10 +222,26 @@ def _client(account_sid: str, auth_token: str | None) -> Any:
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
+    class BoundedHttpClient(TwilioHttpClient):  # type: ignore[misc]
+        """Each request's timeout cut to the time the send has left."""
+
+        def request(self, *args: Any, timeout: float | None = None, **kw: Any) -> Any:
+            timeout = _attempt_timeout(timeout or self.timeout)
+            return super().request(*args, timeout=timeout, **kw)
+
     # The library narrates every request at INFO; our own lines say what matters.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    http_client = TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+    http_client = BoundedHttpClient(timeout=SEND_TIMEOUT_SECONDS)
     return Client(account_sid, auth_token, http_client=http_client)
+
+
+def _attempt_timeout(timeout: float) -> float:
+    """`timeout`, cut to what is left before the send must give up."""
+    give_up_at = _give_up_at.get()
+    if give_up_at is None:
+        return timeout
+    # Twilio's client refuses a timeout of zero; a tenth of a second fails fast.
+    return max(min(timeout, give_up_at - time.monotonic()), 0.1)
 
 
 def _retryable(exc: BaseException) -> bool:

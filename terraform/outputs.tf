@@ -25,6 +25,11 @@ output "twilio_voice_webhook_url" {
   value       = "${local.webhook_origin["twilio_voice"]}/v1/voice"
 }
 
+output "twilio_voice_status_callback_url" {
+  description = "Twilio console > Phone Numbers > your number > Voice: 'Call status changes' (HTTP POST); owner notifications from calls go out from it."
+  value       = "${local.webhook_origin["twilio_voice"]}/v1/voice/status"
+}
+
 output "stripe_webhook_url" {
   description = "Stripe dashboard > Developers > Webhooks: endpoint URL; put its signing secret in STRIPE_WEBHOOK_SECRET."
   value       = "${local.webhook_origin["billing_webhook"]}/v1/billing/webhook"

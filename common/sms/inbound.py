@@ -4,6 +4,8 @@ Steps: resolve the business by `To`, claim the `MessageSid` (a retried or
 concurrent duplicate gets the stored reply and causes nothing twice),
 honour opt-out and help keywords, the service status and the reply-loop
 cap, then ask the assistant and send its answer cut to `SMS_MAX_SEGMENTS`.
+A message passed on to the owner is sent within what is left of
+`SMS_TURN_DEADLINE_MS`, counted from the start of the answer.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def answer(sms: InboundSms, business: Business | None) -> str:
 
     store = get_store()
     settings = get_settings()
+    deadline = time.monotonic() + settings.sms_turn_deadline_ms / 1000
     claim = store.claim(
         CLAIM_SOURCE, sms.message_sid, ttl_seconds=settings.idempotency_ttl_seconds
     )
@@ -98,7 +101,7 @@ def answer(sms: InboundSms, business: Business | None) -> str:
         return _duplicate(store, settings, sms, claim.result)
 
     try:
-        reply = _reply(store, settings, business, sms)
+        reply = _reply(store, settings, business, sms, deadline)
     except Exception:
         store.release_claim(CLAIM_SOURCE, sms.message_sid)
         raise
@@ -133,7 +136,11 @@ def _duplicate(
 
 
 def _reply(
-    store: Store, settings: Settings, business: Business, sms: InboundSms
+    store: Store,
+    settings: Settings,
+    business: Business,
+    sms: InboundSms,
+    deadline: float,
 ) -> str | None:
     """The reply text for this message, or None to send nothing."""
     conversation = store.get_conversation(business.business_id, "sms", sms.sender)
@@ -170,7 +177,7 @@ def _reply(
         log.info("sms_help", "Help text sent")
         return _send(settings, help_text, intent="help", action="answer")
     reply, intent, action = _assistant_reply(
-        store, settings, business, conversation, sms
+        store, settings, business, conversation, sms, deadline
     )
     return _send(settings, reply, intent=intent, action=action)
 
@@ -217,6 +224,7 @@ def _assistant_reply(
     business: Business,
     conversation: Conversation,
     sms: InboundSms,
+    deadline: float,
 ) -> tuple[str, str, str]:
     """The reply text, the intent and the action, conversation saved."""
     from common.assistant import respond
@@ -224,7 +232,7 @@ def _assistant_reply(
     text = sms.body.strip()
     media_note = _media_note(sms.media_types)
     if conversation.state.pop("awaiting_message", False) and text:
-        reply_text = _pass_message_on(business, sms, text)
+        reply_text = _pass_message_on(business, sms, text, deadline)
         intent, action = "message", "end"
     elif not text:
         reply_text = f"Thanks, we received your {media_note}." if media_note else ""
@@ -252,7 +260,9 @@ def _assistant_reply(
     return reply_text, intent, action
 
 
-def _pass_message_on(business: Business, sms: InboundSms, text: str) -> str:
+def _pass_message_on(
+    business: Business, sms: InboundSms, text: str, deadline: float
+) -> str:
     from common.notify import notify_owner
 
     details = {"from": sms.sender, "channel": "sms", "message": text}
@@ -261,6 +271,7 @@ def _pass_message_on(business: Business, sms: InboundSms, text: str) -> str:
         "message_taken",
         f"Text message from {sms.sender}: {text}",
         details=details,
+        deadline=deadline,
     )
     log.info("sms_message_taken", "Message passed to the owner", delivered=sent)
     return MESSAGE_PASSED_ON.format(name=business.name)

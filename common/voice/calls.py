@@ -4,6 +4,12 @@ Each handler takes the form Twilio posted and returns TwiML. Turn answers
 are claimed per `CallSid` and turn number, so a retried webhook gets the
 stored TwiML back without a second assistant call or notification; a
 concurrent duplicate is asked to come back a moment later.
+
+A caller on the line never waits for an owner notification, which may take
+seconds: a turn that takes a message or misses a transfer keeps its notice
+in the call's state, and the status callback sends each one once, after
+the call has ended. Recorded messages are sent from the recording callback,
+which nobody waits on either.
 """
 
 from __future__ import annotations
@@ -211,7 +217,21 @@ def status(hook: Webhook) -> str:
         outcome=state.outcome,
         turns=state.turns,
     )
+    _send_notices(store, state)
     return twiml.empty()
+
+
+def _send_notices(store: Store, state: CallState) -> None:
+    """Tell the owner what the call's turns kept for them, each notice once."""
+    business = store.get_business(state.business_id) if state.notices else None
+    if business is None:
+        return
+    for index, notice in enumerate(state.notices):
+        key = f"notice:{state.call_sid}:{index}"
+        if not store.claim(CLAIM_SOURCE, key, CALL_TTL_SECONDS).won:
+            continue
+        _notify(business, notice["kind"], notice["text"], notice["details"])
+        store.complete_claim(CLAIM_SOURCE, key, None)
 
 
 def _converse(
@@ -296,9 +316,14 @@ def _claimed(
     try:
         state = _load_state(store, hook, business)
         result = act(hook, business, state, store)
-        _save_state(store, state)
         for kind, text, details in result.notify:
-            _notify(business, kind, text, details)
+            state.notices.append({"kind": kind, "text": text, "details": details})
+            log.info(
+                "owner_notification_deferred",
+                "The owner is told once the call has ended",
+                kind=kind,
+            )
+        _save_state(store, state)
     except Exception:
         store.release_claim(CLAIM_SOURCE, key)
         raise

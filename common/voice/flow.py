@@ -65,6 +65,9 @@ class CallState:
     outcome: Outcome = "in_progress"
     status: str | None = None
     duration_seconds: int | None = None
+    # Owner notifications the call's turns asked for, each {"kind", "text",
+    # "details"}: sent once the call has ended, never while the caller waits.
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
     def to_document(self) -> dict[str, Any]:
         return asdict(self)

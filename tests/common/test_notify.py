@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
 
@@ -165,6 +166,32 @@ def test_sending_stops_when_the_time_for_it_has_run_out(
     assert notify.notify_owner(business(), "message_taken", TEXT) is False
     assert len(twilio.calls) == 0
     assert production.one("notification_failed")["reason"] == "out_of_time"
+
+
+def test_a_caller_past_its_deadline_waits_for_no_send(
+    production: LogCapture, twilio: responses.RequestsMock
+) -> None:
+    sent = notify.notify_owner(
+        business(), "new_lead", TEXT, deadline=time.monotonic() - 0.1
+    )
+
+    assert sent is False
+    assert len(twilio.calls) == 0
+    assert production.one("notification_failed")["reason"] == "out_of_time"
+
+
+def test_each_attempt_waits_no_longer_than_the_caller_has_left(
+    production: LogCapture, twilio: responses.RequestsMock
+) -> None:
+    twilio.post(MESSAGES_URL, status=201, json=created())
+
+    sent = notify.notify_owner(
+        business(), "new_lead", TEXT, deadline=time.monotonic() + 1.0
+    )
+
+    assert sent is True
+    timeout = twilio.calls[0].request.req_kwargs["timeout"]
+    assert 0 < timeout <= 1.0
 
 
 def test_opted_out_owner_is_not_retried(

@@ -64,6 +64,7 @@ def test_a_call_asks_then_leaves_a_message_that_reaches_the_owner(
         "voice-gather-speech",
         SpeechResult="My e-bike is making a clicking noise, please call me back",
     )
+    post("/v1/voice/status", "voice-status-completed")
 
     assert "Bayside Bikes" in said(greeting)
     assert "9am to 6pm" in said(hours)

@@ -4,14 +4,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import responses
 
-from common import outbox
+from common import assistant, outbox
 from common.chat import SESSION_ID_PATTERN
 from common.store import get_store
 from tests.functions.chat.tenants import HOURS_ANSWER, Tenant, create_tenant
 from tests.runtime import local_client
 
 Configure = Callable[..., Any]
+ACCOUNT_SID = "AC" + "0" * 32
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
 @pytest.fixture
@@ -212,6 +215,44 @@ def test_visitor_leaving_contact_details_is_a_lead_for_the_owner_once(
     assert "Ada" in leads[0]["text"]
     assert leads[0]["details"]["phone"] == "+15551234567"
     assert leads[0]["details"]["session_id"] == first.json["session_id"]
+
+
+def test_a_lead_is_sent_to_the_owner_within_the_turn_deadline(
+    configure: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(
+        ENVIRONMENT="staging",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN="staging-auth-token",
+        CHAT_TURN_DEADLINE_MS="3000",
+    )
+    tenant = create_tenant()
+    get_store().add_number(tenant.business_id, "+15005550006")
+    budgets: list[int | None] = []
+
+    def respond(*args: Any, deadline_ms: int | None = None, **kwargs: Any) -> Any:
+        budgets.append(deadline_ms)
+        return answer_from_knowledge(*args, deadline_ms=deadline_ms, **kwargs)
+
+    answer_from_knowledge = assistant.respond
+    monkeypatch.setattr(assistant, "respond", respond)
+    customer = {"name": "Ada", "phone": "+15551234567"}
+    with responses.RequestsMock() as twilio:
+        twilio.post(MESSAGES_URL, status=201, json={"sid": "SM" + "1" * 32})
+        question = _post(tenant, {"message": "Do you rent e-bikes?"})
+        lead = _post(
+            tenant,
+            {
+                "message": "Please call me",
+                "session_id": question.json["session_id"],
+                "customer": customer,
+            },
+        )
+        send_timeout = twilio.calls[0].request.req_kwargs["timeout"]
+
+    assert question.status_code == lead.status_code == 200
+    assert budgets == [3000, 1500]
+    assert 0 < send_timeout <= 3.0
 
 
 def test_call_back_request_followed_by_a_message_is_a_lead(tenant: Tenant) -> None:

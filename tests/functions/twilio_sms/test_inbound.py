@@ -3,13 +3,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import responses
 
 from common import twiml
 from common.sms import inbound
 from common.store import get_store
+from tests.builders import DEV_TWILIO_TOKEN
 from tests.functions.conftest import BAKERY_NUMBER, CUSTOMER, Line, bakery, parse
 
 Start = Callable[..., Line]
+ACCOUNT_SID = "AC" + "0" * 32
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
 def text(line: Line, body: str, message_sid: str = "", **fields: str | None) -> str:
@@ -329,6 +333,27 @@ def test_a_message_left_by_text_reaches_the_owner(line: Start) -> None:
     assert taken["kind"] == "message_taken"
     assert CUSTOMER in taken["text"]
     assert "two rye loaves" in taken["text"]
+    assert started.logs.one("sms_message_taken")["delivered"] is True
+
+
+def test_a_message_left_by_text_is_sent_within_the_sms_turn_deadline(
+    line: Start,
+) -> None:
+    started = line(
+        ENVIRONMENT="staging",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=DEV_TWILIO_TOKEN,
+        SMS_TURN_DEADLINE_MS="2500",
+    )
+
+    with responses.RequestsMock() as twilio:
+        twilio.post(MESSAGES_URL, status=201, json={"sid": "SM" + "9" * 32})
+        text(started, "I want to leave a message", sid(1))
+        thanks = text(started, "This is Dana, please save me two rye loaves", sid(2))
+        send_timeout = twilio.calls[0].request.req_kwargs["timeout"]
+
+    assert "passed your message on" in thanks
+    assert 0 < send_timeout <= 2.5
     assert started.logs.one("sms_message_taken")["delivered"] is True
 
 

@@ -62,6 +62,13 @@ class Call:
             DialCallStatus=dial_status,
         )
 
+    def ends(self) -> None:
+        """The caller hangs up: Twilio posts the status callback."""
+        response = self.line.post(
+            "/v1/voice/status", "voice-status-completed", To=BAKERY_NUMBER
+        )
+        assert response.status_code == 200
+
     def gather_action(self) -> str:
         assert self.last is not None
         gather = self.last.find("Gather")
@@ -181,6 +188,7 @@ def test_a_call_walks_question_answer_message_and_goodbye(line: Start) -> None:
     asked_name = call.spoken()
     call.say("Dana Smith")
     call.say("Please save me two rye loaves for Saturday")
+    call.ends()
 
     assert "Tuesday and Friday" in answered
     assert "name" in asked_name
@@ -215,7 +223,7 @@ def test_pressing_zero_asks_for_a_person(line: Start) -> None:
 
 
 @pytest.mark.parametrize("dial_status", ["no-answer", "busy", "failed"])
-def test_an_unanswered_transfer_tells_the_owner_and_offers_a_message(
+def test_an_unanswered_transfer_offers_a_message_and_tells_the_owner_after_the_call(
     line: Start, dial_status: str
 ) -> None:
     call = Call(line())
@@ -227,12 +235,18 @@ def test_an_unanswered_transfer_tells_the_owner_and_offers_a_message(
     call.say("Yes please")
     call.say("Sam")
     call.say("Call me back about a cake order")
+    during_the_call = call.line.outbox()
+    call.ends()
+    call.ends()
 
     assert "leave a message" in offer
-    [missed] = notifications(call.line, "missed_transfer")
-    assert CALLER in str(missed["text"])
-    assert len(notifications(call.line, "message_taken")) == 1
     assert call.hung_up()
+    assert during_the_call == []
+    missed, taken = call.line.outbox()
+    assert (missed["kind"], taken["kind"]) == ("missed_transfer", "message_taken")
+    assert CALLER in str(missed["text"])
+    deferred = call.line.logs.events("owner_notification_deferred")
+    assert [line["kind"] for line in deferred] == ["missed_transfer", "message_taken"]
 
 
 def test_declining_the_message_after_a_missed_transfer_ends_the_call(
@@ -244,6 +258,7 @@ def test_declining_the_message_after_a_missed_transfer_ends_the_call(
     call.dial_ends("no-answer")
 
     call.say("No thanks")
+    call.ends()
 
     assert call.hung_up()
     assert notifications(call.line, "message_taken") == []
@@ -255,6 +270,7 @@ def test_an_answered_transfer_ends_our_part_of_the_call(line: Start) -> None:
     call.say("Can I speak to a person please?")
 
     call.dial_ends("completed")
+    call.ends()
 
     assert call.hung_up()
     assert notifications(call.line, "missed_transfer") == []
