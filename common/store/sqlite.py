@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from common.logs import get_logger
 from common.store import keys, records
@@ -224,7 +225,12 @@ def checkpoint(path: Path) -> None:
     a failure is logged, and the next checkpoint tries again.
     """
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        # mode=rw: a database deleted meanwhile is not created again.
+        connection = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=rw",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
@@ -327,6 +333,10 @@ class SqliteStore(Store):
             log.info("store_swept", f"removed {removed} expired rows", rows=removed)
 
     def close(self) -> None:
+        """Close every connection, once a checkpoint under way has finished."""
+        pending = self.pending_checkpoint
+        if pending is not None:
+            pending.result()
         with self._lock:
             for connection in self._connections:
                 connection.close()

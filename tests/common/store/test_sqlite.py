@@ -140,3 +140,13 @@ def test_a_failed_checkpoint_is_logged_not_raised(
     sqlite_store.checkpoint(tmp_path / "missing" / "app.db")
 
     assert logs.one("store_checkpoint_failed")["path"].endswith("app.db")
+
+
+def test_a_checkpoint_never_creates_a_database_that_was_removed(
+    tmp_path: Path, configure: Callable[..., tuple[Settings, LogCapture]]
+) -> None:
+    configure()
+
+    sqlite_store.checkpoint(tmp_path / "app.db")
+
+    assert list(tmp_path.glob("app.db*")) == []
