@@ -53,7 +53,7 @@ SOURCE = "stripe"
 SUBSCRIPTIONS = tenancy.STRIPE_SUBSCRIPTIONS
 THIN_EVENT_OBJECT = "v2.core.event"
 
-Verdict = Literal["accepted", "duplicate", "ignored", "failed", "rejected"]
+Verdict = Literal["accepted", "duplicate", "ignored", "failed", "malformed", "rejected"]
 
 # Stripe subscription status -> the business's service status. `incomplete`
 # (first payment pending, for up to a day) changes nothing.
@@ -71,6 +71,8 @@ TERMINAL_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 
 class MalformedEvent(errors.BadRequest):
+    """A verified delivery that no retry can apply: answered 400, not retried."""
+
     code = "malformed_json"
 
 
@@ -116,9 +118,10 @@ def receive(
 ) -> Outcome:
     """Handle one webhook delivery: verify, record, deduplicate, apply.
 
-    Raises `StripeSignatureRejected` (400), `MalformedEvent` (400) or
-    `EventFailed` (500, the claim released for Stripe's retry); each is
-    recorded in the inbox with the body first.
+    Raises `StripeSignatureRejected` (400), `MalformedEvent` (400: not
+    JSON, or a field that applying it reads is of the wrong shape, so no
+    retry can help) or `EventFailed` (500, the claim released for Stripe's
+    retry); each is recorded in the inbox with the body first.
     """
     try:
         verify_stripe(
@@ -140,7 +143,7 @@ def receive(
     try:
         event = parse_event(payload)
     except MalformedEvent as malformed:
-        _record(store, Outcome("failed", detail=malformed.reason), body=payload)
+        _refuse_malformed(store, Outcome("malformed"), malformed, payload)
         raise
 
     return process(event, payload, store, settings)
@@ -188,6 +191,13 @@ def process(
         )
         outcome = Outcome("ignored", event_id, event_type, detail=reason)
         return _record(store, outcome, replay_of=replay_of)
+
+    try:
+        check_shape(event)
+    except MalformedEvent as malformed:
+        outcome = Outcome("malformed", event_id, event_type)
+        _refuse_malformed(store, outcome, malformed, payload, replay_of)
+        raise
 
     claimed = False
     try:
@@ -250,6 +260,11 @@ def process(
     return _record(store, outcome, replay_of=replay_of)
 
 
+def replayable(delivery: Delivery) -> bool:
+    """Only a failed delivery keeps a body that a replay may yet apply."""
+    return delivery.verdict == "failed" and delivery.body is not None
+
+
 def replay(
     reference: str, store: Store, settings: Settings, dry_run: bool = False
 ) -> Outcome:
@@ -268,6 +283,11 @@ def replay(
         raise ReplayError(
             f"delivery {delivery.request_id} was rejected at the signature check "
             "and never verified; it cannot be replayed"
+        )
+    if delivery.verdict == "malformed":
+        raise ReplayError(
+            f"delivery {delivery.request_id} is malformed ({delivery.detail}); "
+            "no replay can apply it"
         )
     if delivery.body is None:
         raise ReplayError(
@@ -535,9 +555,49 @@ def _fresh_status(api_key: str, subscription_id: str) -> str:
 
 
 def _is_thin(event: dict[str, Any]) -> bool:
+    return event.get("object") == THIN_EVENT_OBJECT
+
+
+# Fields of `data.object` the handlers read as objects when they are present.
+_NESTED_OBJECTS = (
+    ("metadata",),
+    ("parent",),
+    ("parent", "subscription_details"),
+    ("parent", "subscription_details", "metadata"),
+    ("subscription_details",),
+    ("subscription_details", "metadata"),
+)
+
+
+def check_shape(event: dict[str, Any]) -> None:
+    """Raise `MalformedEvent` when a handled event lacks what applying it reads.
+
+    Such an event fails the same way on every retry, so it is refused for
+    good instead of failing as if a retry could help.
+    """
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise _malformed_field(f"'created' is {created!r}, not Unix seconds")
     data = event.get("data")
-    has_object = isinstance(data, dict) and isinstance(data.get("object"), dict)
-    return event.get("object") == THIN_EVENT_OBJECT or not has_object
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise _malformed_field("'data.object' is not an object")
+
+    for path in _NESTED_OBJECTS:
+        value: Any = data["object"]
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, dict):
+            raise _malformed_field(
+                f"'data.object.{'.'.join(path)}' is {value!r}, not an object"
+            )
+
+
+def _malformed_field(reason: str) -> MalformedEvent:
+    return MalformedEvent(
+        f"The event cannot be applied: {reason}",
+        code="malformed_event",
+        reason=reason,
+    )
 
 
 def _object(event: dict[str, Any]) -> dict[str, Any]:
@@ -546,9 +606,7 @@ def _object(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _created(event: dict[str, Any]) -> int:
-    created = event.get("created")
-    if not isinstance(created, int):
-        raise ValueError(f"event {event['id']} has no integer 'created': {created!r}")
+    created: int = event["created"]
     return created
 
 
@@ -575,6 +633,26 @@ def _ignored(event: dict[str, Any], business: Business, reason: str) -> Outcome:
 
 
 # Recording.
+
+
+def _refuse_malformed(
+    store: Store,
+    outcome: Outcome,
+    malformed: MalformedEvent,
+    payload: bytes,
+    replay_of: str | None = None,
+) -> None:
+    """Log and record, body kept, a delivery no retry can apply."""
+    log.error(
+        "stripe_event_malformed",
+        "Verified Stripe delivery cannot be read as an event it can apply; "
+        "answered 400 so that Stripe stops retrying it",
+        event_id=outcome.event_id,
+        event_type=outcome.event_type,
+        reason=malformed.reason,
+    )
+    outcome.detail = malformed.reason
+    _record(store, outcome, body=payload, replay_of=replay_of)
 
 
 def _release(store: Store, event_id: str) -> None:

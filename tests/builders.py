@@ -117,6 +117,6 @@ def stripe_event(
     `object_changes` replace fields of `data.object` (`status`, `customer`).
     """
     event = json.loads(stripe_fixture(name))
-    event.update(changes)
     event["data"]["object"].update(object_changes or {})
+    event.update(changes)
     return json.dumps(event, indent=2).encode()

@@ -12,7 +12,7 @@ changes nothing.
 
 Exit status: 0 when the replay was accepted, ignored or a duplicate; 1 when
 it failed again; 2 when the delivery cannot be replayed (unknown reference,
-never verified, no body kept).
+never verified, malformed, no body kept).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _delivery_dict(delivery: Delivery) -> dict[str, Any]:
         "event_type": delivery.event_type,
         "verdict": delivery.verdict,
         "detail": delivery.detail,
-        "replayable": delivery.verdict != "rejected" and delivery.body is not None,
+        "replayable": billing.replayable(delivery),
     }
 
 

@@ -266,15 +266,58 @@ def test_rejected_signature_keeps_the_body_but_trusts_no_event_id(
 
 
 def test_malformed_json_with_a_valid_signature_is_recorded(booted: Booted) -> None:
-    _, _, store = booted
+    _, logs, store = booted
 
     with pytest.raises(billing.MalformedEvent):
         deliver(booted, b'{"id": "evt_broken", ', "req-broken")
 
     delivery = store.find_delivery("req-broken")
     assert delivery is not None
-    assert delivery.verdict == "failed"
+    assert delivery.verdict == "malformed"
     assert delivery.body == b'{"id": "evt_broken", '
+    assert "malformed JSON" in logs.one("stripe_event_malformed")["reason"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (stripe_event("invoice-paid", created="yesterday"), "'created'"),
+        (stripe_event("invoice-paid", created=True), "'created'"),
+        (stripe_event("invoice-paid", data={"object": "in_1"}), "'data.object'"),
+        (stripe_event("invoice-paid", data=[]), "'data.object'"),
+        (stripe_event("invoice-paid", {"metadata": "x"}), "'data.object.metadata'"),
+        (
+            stripe_event("invoice-paid", {"parent": {"subscription_details": 5}}),
+            "'data.object.parent.subscription_details'",
+        ),
+    ],
+)
+def test_a_malformed_field_is_refused_for_good_and_kept(
+    booted: Booted, payload: bytes, reason: str
+) -> None:
+    settings, logs, store = booted
+
+    with pytest.raises(billing.MalformedEvent) as refused:
+        deliver(booted, payload, "req-malformed")
+    with pytest.raises(billing.MalformedEvent) as again:
+        deliver(booted, payload, "req-2")
+    with pytest.raises(billing.ReplayError) as replayed:
+        billing.replay("req-malformed", store, settings)
+
+    assert refused.value.status == 400
+    line = logs.events("stripe_event_malformed")[0]
+    assert (line["event_id"], line["event_type"]) == (
+        "evt_1Q1w2E3r4T5y6U7iGg",
+        "invoice.paid",
+    )
+    assert reason in line["reason"]
+    delivery = store.find_delivery("req-malformed")
+    assert delivery is not None
+    assert (delivery.verdict, delivery.body) == ("malformed", payload)
+    assert again.value.code == "malformed_event"
+    assert "no replay can apply it" in str(replayed.value)
+    assert logs.events("stripe_event_failed") == []
+    assert status(booted) == "trialing"
 
 
 def test_handler_error_fails_loudly_and_the_retry_succeeds(

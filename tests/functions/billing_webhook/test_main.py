@@ -238,7 +238,25 @@ def test_malformed_json_after_a_valid_signature_is_400(configure: Configure) -> 
     }
     delivery = get_store().find_delivery("req-broken")
     assert delivery is not None
-    assert delivery.verdict == "failed"
+    assert delivery.verdict == "malformed"
+
+
+def test_a_verified_event_with_a_malformed_field_is_400_not_retried(
+    configure: Configure,
+) -> None:
+    _, logs = configure()
+    demo_business("active")
+    payload = stripe_event("customer-subscription-deleted", created="yesterday")
+
+    response = post(local_client(), payload, request_id="req-yesterday")
+
+    assert response.status_code == 400
+    assert response.json is not None
+    assert response.json["error"]["code"] == "malformed_event"
+    assert "'created'" in response.json["error"]["message"]
+    assert logs.one("stripe_event_malformed")["event_id"] == DELETED_EVENT
+    assert logs.events("stripe_event_failed") == []
+    assert demo_business("active").status == "active"
 
 
 def test_unknown_event_type_is_acknowledged(configure: Configure) -> None:
