@@ -27,13 +27,17 @@ from werkzeug.wrappers import Response
 
 from common import context, errors
 from common.http import HttpFunction, error_response, json_response
+from common.logs import get_logger
 from common.runtime import boot
-from common.settings import SettingsError
+from common.settings import Settings, SettingsError
 from common.store import StoreError, get_store
 from common.store.demo import DEMO_BUSINESS_ID, DemoTenant, seed_demo
 
 HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
 DEMO_PAGE_PATH = "/demo/widget"
+
+# Named, not `__name__`: run with `python -m`, this module is `__main__`.
+log = get_logger("tools.serve")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -139,28 +143,50 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if demo is not None:
-        _announce(demo)
     port = args.port or settings.port
-    print(f"Serving every function on http://{args.host}:{port}", file=sys.stderr)
-    if not settings.is_prod:
-        print(
-            f"Try the widget on http://{args.host}:{port}{DEMO_PAGE_PATH}",
-            file=sys.stderr,
-        )
+    _announce(settings, demo, f"http://{args.host}:{port}")
     run_simple(args.host, port, app, threaded=True, use_reloader=False)
     return 0
 
 
-def _announce(demo: DemoTenant) -> None:
-    lines = [
-        f"Seeded the demo business {demo.business_id}:",
-        f"  phone number  {demo.phone_number}",
-        f"  widget key    {demo.widget_key}",
-    ]
-    if demo.new_api_key:
+def _announce(settings: Settings, demo: DemoTenant | None, url: str) -> None:
+    """Say where the runtime listens: a banner for a person, else log events.
+
+    A generated demo API key reaches the operator once on stderr, never the logs.
+    """
+    demo_page = None if settings.is_prod else url + DEMO_PAGE_PATH
+    if settings.log_format == "plain":
+        print(_banner(demo, url, demo_page), file=sys.stderr)
+        return
+
+    log.info(
+        "runtime_started",
+        f"serving every function on {url}",
+        url=url,
+        demo_page=demo_page or "-",
+    )
+    if demo is not None and demo.new_api_key:
+        print(
+            f"Demo API key for {demo.business_id}, shown once and kept out of "
+            f"the logs: {demo.new_api_key}",
+            file=sys.stderr,
+        )
+
+
+def _banner(demo: DemoTenant | None, url: str, demo_page: str | None) -> str:
+    lines = []
+    if demo is not None:
+        lines += [
+            f"Seeded the demo business {demo.business_id}:",
+            f"  phone number  {demo.phone_number}",
+            f"  widget key    {demo.widget_key}",
+        ]
+    if demo is not None and demo.new_api_key:
         lines.append(f"  API key       {demo.new_api_key}  (shown once; keep it)")
-    print("\n".join(lines), file=sys.stderr)
+    lines.append(f"Serving every function on {url}")
+    if demo_page is not None:
+        lines.append(f"Try the widget on {demo_page}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def seed_demo(store: Store, settings: Settings) -> DemoTenant | None:
         "demo_seeded",
         f"created the demo business {DEMO_BUSINESS_ID}",
         number=settings.demo_phone_number,
+        widget_key=str(business.widget_key),
     )
     return DemoTenant(
         business_id=DEMO_BUSINESS_ID,

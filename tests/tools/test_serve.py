@@ -51,7 +51,7 @@ def test_make_run_seeds_the_demo_business_and_an_sms_to_it_carries_its_id(
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "server.log"
-    env = embedded_env(tmp_path)
+    env = {**embedded_env(tmp_path), "LOG_FORMAT": "plain"}
 
     with running_server(env, log_path) as base_url:
         sms = TwilioRequest.from_fixture("/twilio/sms", "sms-inbound")
@@ -59,11 +59,32 @@ def test_make_run_seeds_the_demo_business_and_an_sms_to_it_carries_its_id(
         requests.post(sms.url, **sms.signed().kwargs(), timeout=10)
 
     output = log_path.read_text()
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    completed = [line for line in lines if line["event"] == "request_completed"]
+    completed = [line for line in output.splitlines() if "request_completed" in line]
     assert "Seeded the demo business biz-demo" in output
     assert "API key       sk_live_" in output
-    assert completed[-1]["business_id"] == "biz-demo"
+    assert f"Try the widget on {base_url}/demo/widget" in output
+    assert "business_id=biz-demo" in completed[-1]
+
+
+def test_json_logs_carry_the_start_as_events_and_the_key_in_one_marked_line(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "server.log"
+
+    with running_server(embedded_env(tmp_path), log_path) as base_url:
+        pass
+
+    output = log_path.read_text().splitlines()
+    lines = [json.loads(line) for line in output if line.startswith("{")]
+    others = [line for line in output if not line.startswith("{")]
+    started = [line for line in lines if line["event"] == "runtime_started"]
+    assert started[0]["url"] == base_url
+    assert started[0]["demo_page"] == f"{base_url}/demo/widget"
+    assert any(line["event"] == "demo_seeded" for line in lines)
+    assert len(others) == 1
+    assert others[0].startswith("Demo API key for biz-demo, shown once")
+    assert "sk_live_" in others[0]
+    assert not any("sk_live_" in json.dumps(line) for line in lines)
 
 
 def test_demo_page_embeds_the_demo_widget_served_by_the_runtime(
@@ -73,12 +94,12 @@ def test_demo_page_embeds_the_demo_widget_served_by_the_runtime(
         page = requests.get(f"{base_url}/demo/widget", timeout=10)
         script = requests.get(f"{base_url}/v1/widget.js", timeout=10)
 
-    output = (tmp_path / "server.log").read_text()
-    widget_key = output.split("widget key    ", 1)[1].split()[0]
+    output = (tmp_path / "server.log").read_text().splitlines()
+    seeded = [json.loads(line) for line in output if '"demo_seeded"' in line]
     assert page.status_code == 200
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "src='/v1/widget.js'" in page.text
-    assert f"data-key='{widget_key}'" in page.text
+    assert f"data-key='{seeded[0]['widget_key']}'" in page.text
     assert "sk_live_" not in page.text
     assert script.status_code == 200
 
