@@ -33,6 +33,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from common import context, errors, gating, tenancy
@@ -100,6 +101,8 @@ class Outcome:
     # Field name -> [before, after] for what the event changed.
     changes: dict[str, list[Any]] = field(default_factory=dict)
     request_id: str | None = None
+    # How the delivery was chosen, when a replay's reference named several.
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ class Outcome:
             "detail": self.detail,
             "changes": self.changes,
             "request_id": self.request_id,
+            "note": self.note,
         }
 
 
@@ -270,15 +274,12 @@ def replay(
 ) -> Outcome:
     """Re-run the stored delivery named by a request id or event id.
 
-    Raises `ReplayError` when there is none, when it was never verified, or
-    when it kept no body (only failed and rejected deliveries keep theirs).
+    Raises `ReplayError` when there is none, when the reference names
+    deliveries of several events and not exactly one of them can be
+    replayed, when it was never verified, or when it kept no body (only
+    failed, malformed and rejected deliveries keep theirs).
     """
-    delivery = store.find_delivery(reference)
-    if delivery is None or delivery.source != SOURCE:
-        raise ReplayError(
-            f"no Stripe delivery has request id or event id {reference!r}; "
-            "list them with `python -m tools.replay --list`"
-        )
+    delivery, note = _delivery_named(reference, store)
     if delivery.verdict == "rejected":
         raise ReplayError(
             f"delivery {delivery.request_id} was rejected at the signature check "
@@ -303,14 +304,61 @@ def replay(
             f"({malformed.reason}); it cannot be replayed"
         ) from malformed
     if dry_run:
-        return Outcome(
+        outcome = Outcome(
             cast(Verdict, delivery.verdict),
             str(event["id"]),
             str(event["type"]),
             detail=f"would re-run delivery {delivery.request_id}",
             request_id=delivery.request_id,
         )
-    return process(event, delivery.body, store, settings, replay_of=delivery.request_id)
+    else:
+        outcome = process(
+            event, delivery.body, store, settings, replay_of=delivery.request_id
+        )
+    outcome.note = note
+    return outcome
+
+
+def _delivery_named(reference: str, store: Store) -> tuple[Delivery, str | None]:
+    """The one delivery `reference` names, and a note if chosen among several.
+
+    Request ids come from `X-Request-ID` or the trace header, so two
+    deliveries of different events may share one. Deliveries of one event
+    (Stripe's retries) are interchangeable: the latest replayable one is
+    taken. Across events, only a single replayable delivery is unambiguous.
+    """
+    found = [d for d in store.find_deliveries(reference) if d.source == SOURCE]
+    if not found:
+        raise ReplayError(
+            f"no Stripe delivery has request id or event id {reference!r}; "
+            "list them with `python -m tools.replay --list`"
+        )
+    event_ids = {delivery.event_id for delivery in found}
+    if len(found) == 1 or (len(event_ids) == 1 and None not in event_ids):
+        return next((d for d in found if replayable(d)), found[0]), None
+
+    candidates = [delivery for delivery in found if replayable(delivery)]
+    if len(candidates) == 1:
+        chosen = candidates[0]
+        note = (
+            f"{reference!r} names {len(found)} deliveries; replaying the only "
+            f"failed one, event {chosen.event_id} ({chosen.event_type})"
+        )
+        return chosen, note
+    listed = "\n".join(f"  {_delivery_line(delivery)}" for delivery in found)
+    raise ReplayError(
+        f"{reference!r} names {len(found)} deliveries of different events and "
+        f"{len(candidates) or 'none'} of them can be replayed; give the event id "
+        f"of the one to replay:\n{listed}"
+    )
+
+
+def _delivery_line(delivery: Delivery) -> str:
+    received = datetime.fromtimestamp(delivery.received_at, UTC)
+    return (
+        f"{delivery.event_id or '-'}  {delivery.event_type or '-'}  "
+        f"{delivery.verdict}  received {received.isoformat(timespec='seconds')}"
+    )
 
 
 # Handlers: each applies one event type and says what it did.

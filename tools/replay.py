@@ -4,15 +4,19 @@
     python -m tools.replay --list [--failed] [--limit N] [--json]
 
 REFERENCE is the delivery's `request_id` (as found in the logs) or the
-Stripe event id; the latest matching delivery is used. It is re-run in this
+Stripe event id. Of several deliveries of one event, the latest failed one
+is used. A request id can be shared by deliveries of different events (it
+comes from `X-Request-ID` or the trace header): then the only failed one is
+replayed, saying so, and otherwise they are listed and the event id asked
+for. It is re-run in this
 process against the store `STORE` names, without a signature: it was
 verified when it arrived, and a delivery rejected at the signature check is
 never replayed. An event already applied is reported as a duplicate and
 changes nothing.
 
 Exit status: 0 when the replay was accepted, ignored or a duplicate; 1 when
-it failed again; 2 when the delivery cannot be replayed (unknown reference,
-never verified, malformed, no body kept).
+it failed again; 2 when the delivery cannot be replayed (unknown or
+ambiguous reference, never verified, malformed, no body kept).
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ def _print_outcome(outcome: billing.Outcome, dry_run: bool, as_json: bool) -> No
     if as_json:
         print(json.dumps({"dry_run": dry_run, **outcome.as_dict()}, indent=2))
         return
+    if outcome.note:
+        print(outcome.note, file=sys.stderr)
     if dry_run:
         print(
             f"would replay {outcome.event_id} ({outcome.event_type}) from delivery "

@@ -286,8 +286,15 @@ class Store(abc.ABC):
     def save_delivery(self, delivery: Delivery) -> None: ...
 
     @abc.abstractmethod
+    def find_deliveries(self, reference: str) -> list[Delivery]:
+        """Every delivery whose request id or event id is `reference`, newest
+        first. Several share a request id when a caller reused its
+        `X-Request-ID` or trace, and an event id when Stripe retried."""
+
     def find_delivery(self, reference: str) -> Delivery | None:
         """The latest delivery whose request id or event id is `reference`."""
+        found = self.find_deliveries(reference)
+        return found[0] if found else None
 
     @abc.abstractmethod
     def list_deliveries(

@@ -192,8 +192,8 @@ class CachedStore(Store):
     def save_delivery(self, delivery: Delivery) -> None:
         self.inner.save_delivery(delivery)
 
-    def find_delivery(self, reference: str) -> Delivery | None:
-        return self.inner.find_delivery(reference)
+    def find_deliveries(self, reference: str) -> list[Delivery]:
+        return self.inner.find_deliveries(reference)
 
     def list_deliveries(
         self, source: str | None = None, limit: int = 50

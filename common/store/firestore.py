@@ -550,14 +550,15 @@ class FirestoreStore(Store):
             if self._live(data, now)
         ]
 
-    def find_delivery(self, reference: str) -> Delivery | None:
+    def find_deliveries(self, reference: str) -> list[Delivery]:
         found: list[Delivery] = []
         for field in ("request_id", "event_id"):
             query = self._db.collection("deliveries").where(
                 filter=firestore.FieldFilter(field, "==", reference)
             )
-            found += self._deliveries(query)
-        return max(found, key=lambda delivery: delivery.received_at, default=None)
+            # One delivery may match on both fields; it is listed once.
+            found += [d for d in self._deliveries(query) if d not in found]
+        return sorted(found, key=lambda delivery: delivery.received_at, reverse=True)
 
     def list_deliveries(
         self, source: str | None = None, limit: int = 50

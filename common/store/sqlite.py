@@ -752,14 +752,14 @@ class SqliteStore(Store):
         values[7] = json.loads(values[7])
         return Delivery(*values)
 
-    def find_delivery(self, reference: str) -> Delivery | None:
+    def find_deliveries(self, reference: str) -> list[Delivery]:
         rows = self._read(
             f"SELECT {self._DELIVERY_COLUMNS} FROM deliveries "  # noqa: S608 (fixed)
             "WHERE (request_id = ? OR event_id = ?) AND expires_at > ? "
-            "ORDER BY received_at DESC, id DESC LIMIT 1",
+            "ORDER BY received_at DESC, id DESC",
             (reference, reference, self._clock()),
         )
-        return self._delivery(rows[0]) if rows else None
+        return [self._delivery(row) for row in rows]
 
     def list_deliveries(
         self, source: str | None = None, limit: int = 50

@@ -173,3 +173,43 @@ def test_list_shows_recent_and_failed_deliveries(
     assert "req-link" in listed[1]
     assert [row["request_id"] for row in failed] == ["req-failed"]
     assert failed[0]["replayable"] is True
+
+
+def test_a_shared_request_id_replays_its_only_failed_delivery_and_says_so(
+    inbox: Inbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert inbox.post("checkout-session-completed", "req-shared") == 200
+    assert inbox.post_failing("customer-subscription-deleted", "req-shared") == 500
+
+    code = main(["req-shared"])
+
+    output = capsys.readouterr()
+    assert code == 0
+    assert "replaying the only failed one, event " + EVENT in output.err
+    assert output.out.startswith(f"accepted: {EVENT}")
+    assert inbox.status() == "suspended"
+
+
+@pytest.mark.parametrize("failing", [False, True], ids=["none-failed", "both-failed"])
+def test_a_shared_request_id_without_one_failed_delivery_lists_them(
+    inbox: Inbox, capsys: pytest.CaptureFixture[str], failing: bool
+) -> None:
+    inbox.post("checkout-session-completed", "req-link")
+    deliver = inbox.post_failing if failing else inbox.post
+    deliver("invoice-payment-failed", "req-shared")
+    deliver("customer-subscription-deleted", "req-shared")
+    recorded = len(inbox.store.list_deliveries())
+
+    code = main(["req-shared"])
+
+    error = capsys.readouterr().err
+    verdict = "failed" if failing else "accepted"
+    assert code == 2
+    assert "give the event id" in error
+    listed = error.splitlines()[1:]
+    assert [line.split()[:3] for line in listed] == [
+        [EVENT, "customer.subscription.deleted", verdict],
+        ["evt_1Q1w2E3r4T5y6U7iFf", "invoice.payment_failed", verdict],
+    ]
+    assert all(" received 20" in line for line in listed)
+    assert len(inbox.store.list_deliveries()) == recorded

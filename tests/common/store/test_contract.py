@@ -485,6 +485,31 @@ def test_deliveries_are_found_by_request_or_event_id_newest_first(
     assert store.find_delivery("req-404") is None
 
 
+def test_every_delivery_sharing_a_reference_is_found_newest_first(
+    store: Store, clock: FakeClock
+) -> None:
+    for index, (request_id, event_id) in enumerate(
+        [("req-shared", "evt_a"), ("req-shared", "evt_b"), ("evt_a", "evt_a")]
+    ):
+        store.save_delivery(
+            Delivery(
+                request_id=request_id,
+                source="stripe",
+                event_id=event_id,
+                event_type="invoice.paid",
+                verdict="failed",
+                received_at=clock() + index,
+            )
+        )
+
+    shared = store.find_deliveries("req-shared")
+    by_event = store.find_deliveries("evt_a")
+
+    assert [d.event_id for d in shared] == ["evt_b", "evt_a"]
+    assert [d.request_id for d in by_event] == ["evt_a", "req-shared"]
+    assert store.find_deliveries("req-404") == []
+
+
 # Counters.
 
 
