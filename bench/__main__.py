@@ -1,6 +1,7 @@
 """`python -m bench [--quick] [--only NAME ...] [--write docs/benchmarks.md]`
 
-Prints one table: figure, ours, baseline, ratio, target, met. With --write
+Prints each figure's rows on stderr as soon as it is measured, then one
+table on stdout: figure, ours, baseline, ratio, target, met. With --write
 the table, the machine and the versions go to the named Markdown file.
 """
 
@@ -161,10 +162,16 @@ HEADER = ("figure", "ours", "baseline", "ratio", "target", "met")
 
 
 def _table(rows: list[Row]) -> str:
-    cells = [HEADER, *((*row[:5], "yes" if row[5] else "NO") for row in rows)]
-    lines = ["| " + " | ".join(cell) + " |" for cell in cells]
-    lines.insert(1, "|" + "---|" * len(HEADER))
+    lines = [_line(HEADER), "|" + "---|" * len(HEADER), _lines(rows)]
     return "\n".join(lines)
+
+
+def _lines(rows: list[Row]) -> str:
+    return "\n".join(_line((*row[:5], "yes" if row[5] else "NO")) for row in rows)
+
+
+def _line(cells: tuple[str, ...]) -> str:
+    return "| " + " | ".join(cells) + " |"
 
 
 def _machine() -> str:
@@ -204,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"measuring {figure.name} ...", file=sys.stderr, flush=True)
         try:
-            rows.extend(figure.run(args.quick))
+            measured = figure.run(args.quick)
         except Exception as exc:  # one broken figure must not hide the others
-            rows.append((figure.name, f"failed: {exc}", "-", "-", "-", False))
+            measured = [(figure.name, f"failed: {exc}", "-", "-", "-", False)]
+        print(_lines(measured), file=sys.stderr, flush=True)
+        rows.extend(measured)
 
     table = _table(rows)
     print(table)
