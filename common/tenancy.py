@@ -124,12 +124,14 @@ def business_for_widget(request: Request, widget_key: str | None = None) -> Busi
         )
     origin = request.headers.get("Origin", "").strip()
     if not origin_allowed(origin, business.allowed_origins):
+        # The key named the business: its id goes in the log, never to the page.
+        _enter(business)
         raise errors.Forbidden(
-            f"The widget is not allowed on {origin or 'a page without Origin'}: "
-            "add the site with `python -m tools.admin widget origins "
-            f"{business.business_id} --add ORIGIN`",
+            "This site is not allowed to use this widget",
             code="origin_not_allowed",
-            reason=f"origin {origin or '-'} not allowed for {business.business_id}",
+            reason=f"origin {origin or '-'} not allowed for {business.business_id}; "
+            "if it is the business's site, add it with `python -m tools.admin "
+            f"widget origins {business.business_id} --add {origin or 'ORIGIN'}`",
         )
 
     _check_claimed_business(request, business)

@@ -88,6 +88,24 @@ def test_message_from_another_or_no_site_gets_403_and_no_cors_allow(
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+def test_a_refused_site_learns_nothing_and_the_operator_log_says_what_to_do(
+    configure: Configure,
+) -> None:
+    _, logs = configure()
+    tenant = create_tenant()
+
+    response = _post(tenant, {"message": "hi"}, origin=OTHER_SITE)
+
+    assert response.json["error"]["message"] == (
+        "This site is not allowed to use this widget"
+    )
+    assert tenant.business_id not in response.get_data(as_text=True)
+    line = logs.one("request_rejected")
+    assert line["business_id"] == tenant.business_id
+    assert OTHER_SITE in line["reason"]
+    assert f"widget origins {tenant.business_id} --add {OTHER_SITE}" in line["reason"]
+
+
 def test_key_may_travel_in_the_header_or_the_body(tenant: Tenant) -> None:
     client = local_client()
     by_header = client.post(
