@@ -105,6 +105,5 @@ def _add_demo_key(store: Store, secret: str | None) -> None:
     log.info(
         "demo_key_added",
         f"DEMO_API_KEY now opens the demo business {DEMO_BUSINESS_ID}",
-        business_id=DEMO_BUSINESS_ID,
         key_id=api_key.key_id,
     )
