@@ -68,3 +68,29 @@ def test_the_chat_error_table_lists_every_code_with_its_openapi_status() -> None
 
     assert documented == from_openapi
     assert sorted(code for _, code in documented) == sorted(enum)
+
+
+def _shell_blocks(text: str) -> list[str]:
+    return re.findall(r"```(?:sh|console)\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_virtualenv_is_activated_before_the_first_python_command() -> None:
+    text = README.read_text()
+    start_here = _section("## Start here")
+
+    first_command = next(b for b in _shell_blocks(text) if "python -m " in b)
+
+    assert ". .venv/bin/activate" in start_here
+    assert text.index(". .venv/bin/activate") < text.index(first_command)
+
+
+def test_shell_examples_hold_no_angle_bracket_placeholders() -> None:
+    commands = [
+        line
+        for block in _shell_blocks(README.read_text())
+        for line in block.splitlines()
+        if "python -m " in line
+    ]
+
+    assert commands
+    assert [line for line in commands if re.search(r"\s<[a-z_]+>", line)] == []
