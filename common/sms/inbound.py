@@ -33,6 +33,8 @@ LOOP_WINDOW_SECONDS = 600
 # How long a duplicate waits for the first delivery's reply.
 DUPLICATE_WAIT_SECONDS = 5.0
 MAX_BODY_CHARS = 1600
+# Twilio attaches at most ten media to one message (`MediaUrl0` ... `MediaUrl9`).
+MAX_MEDIA = 10
 
 NOT_IN_SERVICE = "Sorry, this number is not in service."
 DEFAULT_HELP = "{name}: text us your question and we'll answer. Reply STOP to opt out."
@@ -77,13 +79,26 @@ class InboundSms:
 
 
 def _media_types(form: Mapping[str, str]) -> tuple[str, ...]:
-    try:
-        count = max(0, min(int(form.get("NumMedia") or 0), 10))
-    except ValueError:
-        count = 0
-    return tuple(
-        form.get(f"MediaContentType{index}") or "unknown" for index in range(count)
-    )
+    """The type of each attachment whose `MediaUrlN` is present.
+
+    `NumMedia` is only a claim: what counts is the media that came. A count
+    that is not a number or disagrees is logged (`sms_bad_input`), never
+    trusted, and the message is answered as usual.
+    """
+    present = [
+        index
+        for index in range(MAX_MEDIA)
+        if (form.get(f"MediaUrl{index}") or "").strip()
+    ]
+    stated = (form.get("NumMedia") or "").strip()
+    if stated and (not stated.isdigit() or int(stated) != len(present)):
+        log.warning(
+            "sms_bad_input",
+            "NumMedia is not the number of media URLs sent; counted the URLs",
+            num_media=stated[:20],
+            media_count=len(present),
+        )
+    return tuple(form.get(f"MediaContentType{index}") or "unknown" for index in present)
 
 
 def answer(sms: InboundSms, business: Business | None) -> str:

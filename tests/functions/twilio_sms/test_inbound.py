@@ -188,6 +188,43 @@ def test_a_picture_message_is_acknowledged_and_logged_without_its_urls(
     assert "api.twilio.com" not in str(started.logs.lines)
 
 
+@pytest.mark.parametrize(
+    ("num_media", "media", "note"),
+    [
+        ("99999", {}, None),
+        ("abc", {}, None),
+        ("-1", {}, None),
+        ("abc", {"MediaUrl0": "https://media.example/1"}, "Thanks, we received your"),
+        ("5", {"MediaUrl0": "https://media.example/1"}, "Thanks, we received your"),
+    ],
+)
+def test_a_media_count_that_is_wrong_counts_the_urls_and_is_logged(
+    line: Start, num_media: str, media: dict[str, str], note: str | None
+) -> None:
+    started = line()
+
+    reply = text(started, "", NumMedia=num_media, **media)
+
+    received = started.logs.one("sms_received")
+    assert received["media_count"] == len(media)
+    assert received["media_types"] == ["unknown"] * len(media)
+    bad_input = started.logs.one("sms_bad_input")
+    assert (bad_input["num_media"], bad_input["media_count"]) == (num_media, len(media))
+    assert bad_input["severity"] == "WARNING"
+    if note is None:
+        assert "attachment" not in reply
+    else:
+        assert reply.startswith(note)
+
+
+def test_a_media_count_that_matches_the_urls_logs_nothing_odd(line: Start) -> None:
+    started = line()
+
+    started.post("/twilio/sms", "sms-inbound-mms", To=BAKERY_NUMBER)
+
+    assert started.logs.events("sms_bad_input") == []
+
+
 def test_a_reply_is_escaped_and_stays_well_formed(line: Start) -> None:
     started = line(bakery(name="Bread & <Butter>", help_text=None))
 
