@@ -99,6 +99,7 @@ def turn(
     ) -> flow.Answer:
         utterance = flow.caller_input(dict(hook.form))
         next_turn = number + 1
+        state.next_turn = max(state.next_turn, next_turn)
         if state.stage == "message_reason" and hook.form.get("RecordingUrl"):
             return flow.Answer(flow.recorded(state, business))
         if not utterance:
@@ -124,6 +125,26 @@ def turn(
     return _claimed(hook, business, f"turn:{number}", own_url, act)
 
 
+def unnumbered_turn(
+    hook: Webhook, business: Business, raw_number: str | None, urls: Urls
+) -> str:
+    """A turn or dial-result webhook without a valid `n`: ask again.
+
+    The caller is not at fault, so the call goes on: the stage's question is
+    asked once more, listening on the turn the call is at. Nothing is
+    claimed or stored, and no stored turn is replayed.
+    """
+    log.warning(
+        "voice_bad_input",
+        "Voice webhook without a valid turn number; the caller is asked again",
+        n="missing" if raw_number is None else raw_number[:20],
+    )
+    state = _load_state(get_store(), hook, business)
+    if state.stage == "done":
+        return flow.hang_up_silently()
+    return flow.ask_again(state, urls, state.next_turn)
+
+
 def dial_result(
     hook: Webhook, business: Business, number: int, urls: Urls, own_url: str
 ) -> str:
@@ -134,6 +155,7 @@ def dial_result(
     ) -> flow.Answer:
         dial_status = (hook.form.get("DialCallStatus") or "").strip() or "unknown"
         log.info("call_transfer_finished", dial_status=dial_status)
+        state.next_turn = max(state.next_turn, number + 1)
         if dial_status in ANSWERED_DIAL:
             state.stage = "done"
             state.outcome = "transferred"

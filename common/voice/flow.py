@@ -65,6 +65,9 @@ class CallState:
     outcome: Outcome = "in_progress"
     status: str | None = None
     duration_seconds: int | None = None
+    # The turn number the latest answer listens on: a malformed webhook is
+    # asked again on it, never answered from another turn's stored TwiML.
+    next_turn: int = 1
     # Owner notifications the call's turns asked for, each {"kind", "text",
     # "details"}: sent once the call has ended, never while the caller waits.
     notices: list[dict[str, Any]] = field(default_factory=list)
@@ -180,7 +183,11 @@ def reprompt(state: CallState, business: Business, urls: Urls, turn: int) -> str
         return hang_up(
             "I'm sorry, I can't hear you. Please call us again any time. Goodbye."
         )
+    return ask_again(state, urls, turn)
 
+
+def ask_again(state: CallState, urls: Urls, turn: int) -> str:
+    """The question of the call's stage once more, listening on `turn`."""
     if state.stage == "message_reason":
         return record_message(urls, turn)
     prompts: dict[Stage, str] = {

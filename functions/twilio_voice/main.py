@@ -26,6 +26,8 @@ from functions.twilio_voice import REQUIRED_SECRETS
 
 boot(required_secrets=REQUIRED_SECRETS)
 app = HttpFunction("twilio_voice", default_caller="twilio_voice")
+# Turns of one call; no real call comes near it.
+MAX_TURN = 999
 
 
 def _served(
@@ -52,9 +54,20 @@ def _urls() -> Urls:
     return Urls(base=get_settings().public_base_url)
 
 
-def _turn_number(request: Request) -> int:
-    raw = request.args.get("n", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1000 else 1
+def _turn_number(request: Request) -> int | None:
+    """The `n` our own action URLs carry, 1 to MAX_TURN; None when it is not."""
+    raw = request.args.get("n", "")
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_TURN:
+        return int(raw)
+    return None
+
+
+def _unnumbered(request: Request) -> Response:
+    raw = request.args.get("n")
+    return _served(
+        request,
+        lambda hook, business: calls.unnumbered_turn(hook, business, raw, _urls()),
+    )
 
 
 @app.route("/v1/voice")
@@ -71,6 +84,8 @@ def incoming(request: Request) -> Response:
 @app.route("/v1/voice/turn")
 def turn(request: Request) -> Response:
     number = _turn_number(request)
+    if number is None:
+        return _unnumbered(request)
     own_url = public_url(request, get_settings())
     return _served(
         request,
@@ -81,6 +96,8 @@ def turn(request: Request) -> Response:
 @app.route("/v1/voice/dial-result")
 def dial_result(request: Request) -> Response:
     number = _turn_number(request)
+    if number is None:
+        return _unnumbered(request)
     own_url = public_url(request, get_settings())
     return _served(
         request,

@@ -163,6 +163,53 @@ def test_a_turn_being_answered_elsewhere_asks_twilio_to_come_back(
     assert call.line.logs.events("assistant_replied") == []
 
 
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ("?n=abc", "abc"),
+        ("?n=-1", "-1"),
+        ("?n=0", "0"),
+        ("?n=1000", "1000"),
+        ("?n=" + "9" * 40, "9" * 20),
+        ("?n=%D9%A1", "\u0661"),  # an Arabic-Indic one
+        ("", "missing"),
+    ],
+)
+@pytest.mark.parametrize("step", ["turn", "dial-result"])
+def test_a_webhook_without_a_valid_turn_number_is_asked_again_not_replayed(
+    line: Start, step: str, query: str, logged: str
+) -> None:
+    call = Call(line())
+    call.start()
+    first = call.say("Do you bake gluten-free bread?")
+
+    answer = call.post(
+        f"/v1/voice/{step}{query}", "voice-gather-speech", SpeechResult="Hello?"
+    )
+
+    assert call.status == 200
+    assert ElementTree.tostring(answer) != ElementTree.tostring(first)
+    assert call.spoken() == "Sorry, I didn't catch that. How can I help you?"
+    assert call.gather_action() == "/v1/voice/turn?n=2"
+    assert not call.hung_up()
+    bad_input = call.line.logs.one("voice_bad_input")
+    assert bad_input["n"] == logged
+    assert bad_input["call_sid"] == CALL_SID
+    assert call.line.logs.events("call_turn_replayed") == []
+    assert len(call.line.logs.events("assistant_replied")) == 1
+
+
+def test_after_a_malformed_turn_the_call_goes_on(line: Start) -> None:
+    call = Call(line())
+    call.start()
+    call.post("/v1/voice/turn?n=abc", "voice-gather-speech", SpeechResult="Hi")
+
+    call.say("Do you bake gluten-free bread?")
+
+    assert "Tuesday and Friday" in call.spoken()
+    assert call.gather_action() == "/v1/voice/turn?n=2"
+
+
 def test_silence_reprompts_then_the_call_ends_politely(line: Start) -> None:
     call = Call(line())
     call.start()
