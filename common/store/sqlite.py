@@ -266,6 +266,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._last_sweep = 0.0
         self._commits = 0
         self.pending_checkpoint: Future[None] | None = None
@@ -290,15 +291,22 @@ class SqliteStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction holding the write lock from its first statement."""
+        """One transaction holding the write lock from its first statement.
+
+        Threads of this process queue on a lock of our own first: SQLite's
+        busy handler would make them sleep in steps of milliseconds while
+        another thread commits, which under load costs more than the write.
+        Other processes still wait on SQLite's lock with the busy timeout.
+        """
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        with self._write_lock:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
             self._request_checkpoint()
