@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.runtime import free_port
+from tools.serve import free_port
 
 START_TIMEOUT_SECONDS = 90
 

@@ -22,22 +22,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.serve import local_runtime
+
 DRILL_API_KEY = "sk_test_alert_drill_key_000000000000"
-START_TIMEOUT_SECONDS = 30.0
 # Settings a drill must not inherit from the operator's shell.
 ALERT_VARIABLES = (
     "TWILIO_WEBHOOK_FAILURE_ALERT_THRESHOLD",
@@ -177,49 +172,6 @@ def fired_alerts(log_path: Path) -> list[dict[str, Any]]:
         if isinstance(entry, dict) and entry.get("event") == "alert_fired":
             alerts.append(entry)
     return alerts
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def local_runtime(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`python -m tools.serve` on a free port until the block ends; its URL."""
-    port = free_port()
-    with log_path.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tools.serve", "--port", str(port)],
-            cwd=ROOT,
-            env={**env, "PORT": str(port)},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(base_url, process, log_path)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _wait_ready(
-    base_url: str, process: subprocess.Popen[bytes], log_path: Path
-) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the local runtime exited:\n{log_path.read_text()}")
-        try:
-            if requests.get(base_url + "/healthz", timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the local runtime did not start:\n{log_path.read_text()}")
 
 
 def report(result: DrillResult) -> str:

@@ -17,8 +17,13 @@ from __future__ import annotations
 import argparse
 import html
 import importlib
+import socket
+import subprocess
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Request
@@ -32,6 +37,9 @@ from common.runtime import boot
 from common.settings import Settings, SettingsError
 from common.store import StoreError, get_store
 from common.store.demo import DEMO_BUSINESS_ID, DemoTenant, seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 30.0
 
 HTTP_FUNCTIONS = ("twilio_sms", "twilio_voice", "chat", "billing_webhook")
 DEMO_PAGE_PATH = "/demo/widget"
@@ -125,6 +133,54 @@ def _demo_page(request: Request) -> Response:
         f" data-title='{name}' async></script></body></html>"
     )
     return Response(page, content_type="text/html; charset=utf-8")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def local_runtime(env: Mapping[str, str], log_path: Path) -> Iterator[str]:
+    """`python -m tools.serve` as its own process on a free port, with exactly
+    `env`, until the block ends; yields its base URL. Its output goes to
+    `log_path`. Drills and tests start the runtime this way."""
+    port = free_port()
+    with log_path.open("w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.serve", "--port", str(port)],
+            cwd=ROOT,
+            env={**env, "PORT": str(port)},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base_url, process, log_path)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _wait_ready(
+    base_url: str, process: subprocess.Popen[bytes], log_path: Path
+) -> None:
+    import requests
+
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local runtime exited:\n{log_path.read_text()}")
+        try:
+            if requests.get(base_url + "/healthz", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the local runtime did not start:\n{log_path.read_text()}")
 
 
 def main(argv: list[str] | None = None) -> int:

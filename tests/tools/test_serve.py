@@ -10,7 +10,8 @@ import requests
 
 from common.settings import SECRET_NAMES
 from tests.builders import TwilioRequest
-from tests.runtime import ROOT, free_port, running_server
+from tests.runtime import running_server
+from tools.serve import ROOT, free_port
 
 
 def embedded_env(tmp_path: Path) -> dict[str, str]:
