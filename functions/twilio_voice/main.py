@@ -83,27 +83,25 @@ def incoming(request: Request) -> Response:
 
 @app.route("/v1/voice/turn")
 def turn(request: Request) -> Response:
-    number = _turn_number(request)
-    if number is None:
-        return _unnumbered(request)
-    own_url = public_url(request, get_settings())
-    return _served(
-        request,
-        lambda hook, business: calls.turn(hook, business, number, _urls(), own_url),
-    )
+    return _numbered_step(request, calls.turn)
 
 
 @app.route("/v1/voice/dial-result")
 def dial_result(request: Request) -> Response:
+    return _numbered_step(request, calls.dial_result)
+
+
+def _numbered_step(
+    request: Request, step: Callable[[calls.Webhook, Business, int, Urls, str], str]
+) -> Response:
+    """A Gather or Dial action for turn `n`: re-asked when `n` is unreadable."""
     number = _turn_number(request)
     if number is None:
         return _unnumbered(request)
     own_url = public_url(request, get_settings())
     return _served(
         request,
-        lambda hook, business: calls.dial_result(
-            hook, business, number, _urls(), own_url
-        ),
+        lambda hook, business: step(hook, business, number, _urls(), own_url),
     )
 
 
